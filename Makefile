@@ -1,0 +1,52 @@
+# clipwb — every job is a target here. `make demo` is the main job, `make test` runs every test.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VENV_EXPORT := .venv-export
+SWIFT_DEBUG := .build/debug/clipwb
+SWIFT_RELEASE := .build/release/clipwb
+FULL_DIR := weights/full
+WEIGHTS ?=
+export CLIPWB_SHARED ?= $(abspath ../shared)
+
+.PHONY: deps venv venv-export build build-release test test-swift test-python demo fixtures \
+        reference-full parity bench-weights bench-encoders bench-index loadtest fuzz clean
+
+deps:
+	@scripts/install-deps.sh
+
+# The light venv: numpy, h5py, safetensors, annoy, pillow, pytest. Never PyTorch.
+$(VENV)/.stamp: notebooks-export/requirements-test.txt
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r notebooks-export/requirements-test.txt
+	touch $@
+venv: $(VENV)/.stamp
+
+# The exporter's venv: PyTorch and OpenAI's clip code. Only fixtures, reference-full, parity, benchmarks.
+$(VENV_EXPORT)/.stamp: notebooks-export/requirements.txt
+	$(PY) -m venv $(VENV_EXPORT)
+	$(VENV_EXPORT)/bin/pip install -q --disable-pip-version-check -r notebooks-export/requirements.txt
+	touch $@
+venv-export: $(VENV_EXPORT)/.stamp
+
+build: deps
+	swift build
+build-release: deps
+	swift build -c release --product clipwb
+
+test: deps venv
+	swift build --build-tests
+	swift test --skip-build
+	CLIPWB=$(SWIFT_DEBUG) $(VENV)/bin/python -m pytest -q Tests/interop
+
+fixtures: venv-export
+	scripts/make-fixtures.sh
+
+reference-full: venv-export
+	scripts/reference-full.sh
+
+demo: deps venv build-release
+	scripts/demo.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+// clipwb: CLIP model conversion and evaluation workbench.
+// Data flows one way: weights → model → embeddings → index → search → HTTP.
+import PackageDescription
+
+let hdf5Include: [CSetting] = [.unsafeFlags(["-I/usr/include/hdf5/serial"])]
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "clipwb",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clipwb", targets: ["clipwb"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C behind thin shims.
+        .target(name: "CHDF5", cSettings: hdf5Include, linkerSettings: [.linkedLibrary("hdf5_serial")]),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl")]),
+
+        // The pipeline, upstream first.
+        .target(name: "ClipCore", swiftSettings: v5),
+        .target(name: "ClipWeights", dependencies: ["ClipCore", "CHDF5"], swiftSettings: v5),
+        .target(name: "ClipTokenizer", dependencies: ["ClipCore"],
+                resources: [.copy("Resources/bpe_simple_vocab_48894.txt")], swiftSettings: v5),
+        .target(name: "ClipImage", dependencies: ["ClipCore", "CJPEG", "CPNG"], swiftSettings: v5),
+        .target(name: "ClipModel", dependencies: ["ClipCore", "ClipWeights", "CBLAS"], swiftSettings: v5),
+        .target(name: "AnnoyIndex", dependencies: ["ClipCore"], swiftSettings: v5),
+        .target(name: "ClipEval", dependencies: ["ClipCore", "AnnoyIndex", "CBLAS", "CHDF5"], swiftSettings: v5),
+        .target(name: "ClipSearch", dependencies: [
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex", "ClipEval",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: v5),
+        .target(name: "ClipServer", dependencies: [
+            "ClipCore", "ClipSearch",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "clipwb", dependencies: [
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex",
+            "ClipEval", "ClipSearch", "ClipServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        .testTarget(name: "ClipCoreTests", dependencies: ["ClipCore"], swiftSettings: v5),
+        .testTarget(name: "ClipWeightsTests", dependencies: ["ClipWeights"], swiftSettings: v5),
+        .testTarget(name: "ClipTokenizerTests", dependencies: ["ClipTokenizer"], swiftSettings: v5),
+        .testTarget(name: "ClipImageTests", dependencies: ["ClipImage"], swiftSettings: v5),
+        .testTarget(name: "ClipModelTests", dependencies: ["ClipModel", "ClipWeights", "ClipTokenizer", "ClipImage"], swiftSettings: v5),
+        .testTarget(name: "AnnoyIndexTests", dependencies: ["AnnoyIndex"], swiftSettings: v5),
+        .testTarget(name: "ClipEvalTests", dependencies: ["ClipEval"], swiftSettings: v5),
+        .testTarget(name: "ClipServerTests", dependencies: [
+            "ClipServer", "ClipSearch",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: v5),
+    ]
+)

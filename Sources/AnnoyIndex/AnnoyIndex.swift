@@ -1,0 +1,2 @@
+// AnnoyIndex: placeholder until its issue lands.
+import ClipCore

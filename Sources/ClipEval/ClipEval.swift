@@ -1,0 +1,2 @@
+// ClipEval: placeholder until its issue lands.
+import ClipCore

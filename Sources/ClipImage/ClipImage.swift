@@ -1,0 +1,2 @@
+// ClipImage: placeholder until its issue lands.
+import ClipCore

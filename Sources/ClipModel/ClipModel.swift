@@ -1,0 +1,2 @@
+// ClipModel: placeholder until its issue lands.
+import ClipCore

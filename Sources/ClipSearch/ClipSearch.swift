@@ -1,0 +1,2 @@
+// ClipSearch: placeholder until its issue lands.
+import ClipCore

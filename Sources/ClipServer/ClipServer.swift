@@ -1,0 +1,2 @@
+// ClipServer: placeholder until its issue lands.
+import ClipCore

@@ -1,0 +1,2 @@
+// ClipTokenizer: placeholder until its issue lands.
+import ClipCore

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "(not yet implemented)")
+    func run() throws { throw ValidationError("'serve' is not implemented yet") }
+}
