@@ -14,7 +14,7 @@ struct CLIPWB: AsyncParsableCommand {
         """,
         version: ClipwbVersion.string,
         subcommands: [
-            Doctor.self, Convert.self, Inspect.self, Tokenize.self, Embed.self, Verify.self,
+            Doctor.self, Convert.self, Inspect.self, Tokenize.self, Preprocess.self, Embed.self, Verify.self,
             IndexCommand.self, Eval.self, Ingest.self, Serve.self,
         ]
     )
