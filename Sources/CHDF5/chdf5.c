@@ -1,1 +1,393 @@
+// See chdf5.h. Every entry point silences HDF5's error printing and turns its error stack into one line.
 #include "chdf5.h"
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Debian's libhdf5 is built thread-safe, where the automatic error printing is a per-thread setting:
+// switch it off on every entry, whichever thread calls.
+static void silence(void) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+typedef struct { char *buf; size_t len; } err_ctx;
+
+// Walking upward, entry 0 is where the error was first detected: the most specific cause.
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
+    err_ctx *ctx = (err_ctx *)data;
+    if (n == 0 && e->desc) snprintf(ctx->buf, ctx->len, "%s", e->desc);
+    return 0;
+}
+
+static void fail(char *err, size_t errlen, const char *what) {
+    if (!err || errlen == 0) return;
+    char cause[256] = {0};
+    err_ctx ctx = {cause, sizeof cause};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &ctx);
+    H5Eclear2(H5E_DEFAULT);
+    if (cause[0]) snprintf(err, errlen, "%s: %s", what, cause);
+    else snprintf(err, errlen, "%s", what);
+}
+
+int chdf5_is_hdf5(const char *path) {
+    silence();
+    htri_t r = H5Fis_hdf5(path);
+    H5Eclear2(H5E_DEFAULT);
+    return r > 0 ? 1 : (r == 0 ? 0 : -1);
+}
+
+chdf5_id chdf5_open_readonly(const char *path, char *err, size_t errlen) {
+    silence();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) fail(err, errlen, "cannot open HDF5 file");
+    return f;
+}
+
+chdf5_id chdf5_create(const char *path, char *err, size_t errlen) {
+    silence();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) fail(err, errlen, "cannot create HDF5 file");
+    return f;
+}
+
+void chdf5_close_file(chdf5_id file) {
+    if (file >= 0) H5Fclose(file);
+}
+
+typedef struct { char **names; long count; long cap; const char *prefix; } name_list;
+
+static int push_name(name_list *l, const char *prefix, const char *name) {
+    if (l->count == l->cap) {
+        long cap = l->cap ? l->cap * 2 : 64;
+        char **n = realloc(l->names, (size_t)cap * sizeof(char *));
+        if (!n) return -1;
+        l->names = n;
+        l->cap = cap;
+    }
+    size_t len = strlen(prefix) + strlen(name) + 2;
+    char *s = malloc(len);
+    if (!s) return -1;
+    if (strcmp(prefix, "/") == 0) snprintf(s, len, "/%s", name);
+    else snprintf(s, len, "%s/%s", prefix, name);
+    l->names[l->count++] = s;
+    return 0;
+}
+
+static herr_t visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void *data) {
+    (void)obj;
+    name_list *l = (name_list *)data;
+    if (info->type == H5O_TYPE_DATASET && strcmp(name, ".") != 0)
+        return push_name(l, l->prefix, name) == 0 ? 0 : -1;
+    return 0;
+}
+
+long chdf5_list_datasets(chdf5_id file, const char *group, char ***names, char *err, size_t errlen) {
+    silence();
+    *names = NULL;
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0) { fail(err, errlen, "cannot open group"); return -1; }
+    name_list l = {NULL, 0, 0, group};
+    herr_t r = H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &l);
+    H5Gclose(g);
+    if (r < 0) {
+        chdf5_free_names(l.names, l.count);
+        fail(err, errlen, "cannot list datasets");
+        return -1;
+    }
+    *names = l.names;
+    return l.count;
+}
+
+void chdf5_free_names(char **names, long count) {
+    if (!names) return;
+    for (long i = 0; i < count; i++) free(names[i]);
+    free(names);
+}
+
+int chdf5_exists(chdf5_id file, const char *path) {
+    silence();
+    // H5Lexists fails on intermediate missing groups; check each prefix.
+    char buf[1024];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return 0;
+    if (strcmp(path, "/") == 0) return 1;
+    strcpy(buf, path);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            htri_t e = H5Lexists(file, buf, H5P_DEFAULT);
+            buf[i] = c;
+            if (e <= 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+        }
+    }
+    return 1;
+}
+
+int chdf5_dataset_info(chdf5_id file, const char *path, chdf5_info *info, char *err, size_t errlen) {
+    silence();
+    memset(info, 0, sizeof *info);
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) { fail(err, errlen, "cannot open dataset"); return -1; }
+    hid_t s = H5Dget_space(d);
+    hid_t t = H5Dget_type(d);
+    int rank = H5Sget_simple_extent_ndims(s);
+    if (rank < 0 || rank > 8) {
+        H5Tclose(t); H5Sclose(s); H5Dclose(d);
+        if (err) snprintf(err, errlen, "unsupported dataspace (rank %d)", rank);
+        return -1;
+    }
+    hsize_t dims[8];
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    info->rank = rank;
+    for (int i = 0; i < rank; i++) info->dims[i] = dims[i];
+    H5T_class_t c = H5Tget_class(t);
+    info->type_size = H5Tget_size(t);
+    if (c == H5T_FLOAT || c == H5T_INTEGER) {
+        info->type_class = c == H5T_FLOAT ? CHDF5_FLOAT : CHDF5_INTEGER;
+        info->is_little_endian = H5Tget_order(t) == H5T_ORDER_LE;
+        info->is_signed = c == H5T_INTEGER ? H5Tget_sign(t) == H5T_SGN_2 : 1;
+    } else if (c == H5T_STRING) {
+        info->type_class = CHDF5_STRING;
+        info->is_vlen_string = H5Tis_variable_str(t) > 0;
+    } else {
+        info->type_class = CHDF5_OTHER;
+    }
+    H5Tclose(t); H5Sclose(s); H5Dclose(d);
+    return 0;
+}
+
+static int read_as(chdf5_id file, const char *path, hid_t memtype, void *out, char *err, size_t errlen) {
+    silence();
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) { fail(err, errlen, "cannot open dataset"); return -1; }
+    hid_t mt = memtype;
+    int own = 0;
+    if (mt < 0) { mt = H5Dget_type(d); own = 1; }
+    herr_t r = H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    if (own) H5Tclose(mt);
+    H5Dclose(d);
+    if (r < 0) { fail(err, errlen, "cannot read dataset"); return -1; }
+    return 0;
+}
+
+int chdf5_read_float(chdf5_id file, const char *path, float *out, char *err, size_t errlen) {
+    return read_as(file, path, H5T_NATIVE_FLOAT, out, err, errlen);
+}
+
+int chdf5_read_int32(chdf5_id file, const char *path, int32_t *out, char *err, size_t errlen) {
+    return read_as(file, path, H5T_NATIVE_INT32, out, err, errlen);
+}
+
+int chdf5_read_raw(chdf5_id file, const char *path, void *out, char *err, size_t errlen) {
+    return read_as(file, path, -1, out, err, errlen);
+}
+
+long chdf5_read_strings(chdf5_id file, const char *path, char ***out, char *err, size_t errlen) {
+    silence();
+    *out = NULL;
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) { fail(err, errlen, "cannot open dataset"); return -1; }
+    hid_t s = H5Dget_space(d);
+    hid_t ft = H5Dget_type(d);
+    hssize_t n = H5Sget_simple_extent_npoints(s);
+    long result = -1;
+    char **names = calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
+    if (H5Tget_class(ft) != H5T_STRING) {
+        if (err) snprintf(err, errlen, "dataset is not a string dataset");
+    } else if (H5Tis_variable_str(ft) > 0) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+        char **raw = calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
+            for (hssize_t i = 0; i < n; i++) names[i] = strdup(raw[i] ? raw[i] : "");
+            H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
+            result = (long)n;
+        } else {
+            fail(err, errlen, "cannot read strings");
+        }
+        free(raw);
+        H5Tclose(mt);
+    } else {
+        size_t sz = H5Tget_size(ft);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, sz + 1);
+        char *buf = calloc((size_t)n * (sz + 1) + 1, 1);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) {
+            for (hssize_t i = 0; i < n; i++) names[i] = strndup(buf + i * (sz + 1), sz);
+            result = (long)n;
+        } else {
+            fail(err, errlen, "cannot read strings");
+        }
+        free(buf);
+        H5Tclose(mt);
+    }
+    H5Tclose(ft); H5Sclose(s); H5Dclose(d);
+    if (result < 0) { free(names); return -1; }
+    *out = names;
+    return result;
+}
+
+typedef struct { char **names; long count; long cap; } attr_list;
+
+static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *ainfo, void *data) {
+    (void)loc; (void)ainfo;
+    name_list *l = (name_list *)data;
+    if (l->count == l->cap) {
+        long cap = l->cap ? l->cap * 2 : 16;
+        char **n = realloc(l->names, (size_t)cap * sizeof(char *));
+        if (!n) return -1;
+        l->names = n;
+        l->cap = cap;
+    }
+    l->names[l->count++] = strdup(name);
+    return 0;
+}
+
+long chdf5_list_attributes(chdf5_id file, const char *path, char ***names, char *err, size_t errlen) {
+    silence();
+    *names = NULL;
+    hid_t o = H5Oopen(file, path, H5P_DEFAULT);
+    if (o < 0) { fail(err, errlen, "cannot open object"); return -1; }
+    name_list l = {NULL, 0, 0, NULL};
+    herr_t r = H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, NULL, attr_cb, &l);
+    H5Oclose(o);
+    if (r < 0) { chdf5_free_names(l.names, l.count); fail(err, errlen, "cannot list attributes"); return -1; }
+    *names = l.names;
+    return l.count;
+}
+
+static hid_t open_attr(chdf5_id file, const char *path, const char *name, char *err, size_t errlen) {
+    silence();
+    hid_t a = H5Aopen_by_name(file, path, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) fail(err, errlen, "cannot open attribute");
+    return a;
+}
+
+int chdf5_attribute_class(chdf5_id file, const char *path, const char *name, char *err, size_t errlen) {
+    hid_t a = open_attr(file, path, name, err, errlen);
+    if (a < 0) return -1;
+    hid_t t = H5Aget_type(a);
+    H5T_class_t c = H5Tget_class(t);
+    H5Tclose(t); H5Aclose(a);
+    return c == H5T_STRING ? 1 : c == H5T_INTEGER ? 2 : c == H5T_FLOAT ? 3 : 0;
+}
+
+int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, char **out, char *err, size_t errlen) {
+    *out = NULL;
+    hid_t a = open_attr(file, path, name, err, errlen);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a);
+    int rc = -1;
+    if (H5Tget_class(ft) != H5T_STRING) {
+        if (err) snprintf(err, errlen, "attribute '%s' is not a string", name);
+    } else if (H5Tis_variable_str(ft) > 0) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+        char *s = NULL;
+        if (H5Aread(a, mt, &s) >= 0) {
+            *out = strdup(s ? s : "");
+            hid_t sp = H5Aget_space(a);
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+            H5Sclose(sp);
+            rc = 0;
+        } else fail(err, errlen, "cannot read attribute");
+        H5Tclose(mt);
+    } else {
+        size_t sz = H5Tget_size(ft);
+        char *buf = calloc(sz + 1, 1);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, sz + 1);
+        if (H5Aread(a, mt, buf) >= 0) { *out = buf; rc = 0; } else { free(buf); fail(err, errlen, "cannot read attribute"); }
+        H5Tclose(mt);
+    }
+    H5Tclose(ft); H5Aclose(a);
+    return rc;
+}
+
+int chdf5_read_attr_int(chdf5_id file, const char *path, const char *name, int64_t *out, char *err, size_t errlen) {
+    hid_t a = open_attr(file, path, name, err, errlen);
+    if (a < 0) return -1;
+    hid_t sp = H5Aget_space(a);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    int rc = -1;
+    if (n != 1) {
+        if (err) snprintf(err, errlen, "attribute '%s' holds %lld values, expected one", name, (long long)n);
+    } else if (H5Aread(a, H5T_NATIVE_INT64, out) >= 0) rc = 0;
+    else fail(err, errlen, "cannot read attribute as an integer");
+    H5Aclose(a);
+    return rc;
+}
+
+int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, double *out, char *err, size_t errlen) {
+    hid_t a = open_attr(file, path, name, err, errlen);
+    if (a < 0) return -1;
+    int rc = H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0 ? 0 : -1;
+    if (rc < 0) fail(err, errlen, "cannot read attribute as a number");
+    H5Aclose(a);
+    return rc;
+}
+
+static hid_t lcpl_intermediate(void) {
+    hid_t p = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(p, 1);
+    return p;
+}
+
+int chdf5_write_float(chdf5_id file, const char *path, int rank, const uint64_t *dims, const float *data,
+                      char *err, size_t errlen) {
+    silence();
+    hsize_t hd[8];
+    for (int i = 0; i < rank && i < 8; i++) hd[i] = dims[i];
+    hid_t s = H5Screate_simple(rank, hd, NULL);
+    hid_t lcpl = lcpl_intermediate();
+    hid_t d = H5Dcreate2(file, path, H5T_IEEE_F32LE, s, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    int rc = -1;
+    if (d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) rc = 0;
+    else fail(err, errlen, "cannot write dataset");
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(s);
+    return rc;
+}
+
+static int write_attr(chdf5_id file, const char *path, const char *name, hid_t ftype, hid_t mtype, const void *v,
+                      char *err, size_t errlen) {
+    silence();
+    hid_t o = H5Oopen(file, path, H5P_DEFAULT);
+    if (o < 0) {
+        hid_t lcpl = lcpl_intermediate();
+        hid_t g = H5Gcreate2(file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        H5Pclose(lcpl);
+        if (g < 0) { fail(err, errlen, "cannot create group"); return -1; }
+        H5Gclose(g);
+        o = H5Oopen(file, path, H5P_DEFAULT);
+        if (o < 0) { fail(err, errlen, "cannot open object"); return -1; }
+    }
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(o, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = -1;
+    if (a >= 0 && H5Awrite(a, mtype, v) >= 0) rc = 0;
+    else fail(err, errlen, "cannot write attribute");
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(s);
+    H5Oclose(o);
+    return rc;
+}
+
+int chdf5_write_attr_string(chdf5_id file, const char *path, const char *name, const char *value, char *err, size_t errlen) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = write_attr(file, path, name, t, t, &value, err, errlen);
+    H5Tclose(t);
+    return rc;
+}
+
+int chdf5_write_attr_int(chdf5_id file, const char *path, const char *name, int64_t value, char *err, size_t errlen) {
+    return write_attr(file, path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err, errlen);
+}

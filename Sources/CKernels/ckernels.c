@@ -1,0 +1,109 @@
+#include "ckernels.h"
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static float half_to_float_scalar(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0) {
+        if (mant == 0) bits = sign;
+        else { // denormal: normalize
+            int e = -1;
+            do { e++; mant <<= 1; } while ((mant & 0x400) == 0);
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
+        }
+    } else if (exp == 31) bits = sign | 0x7f800000 | (mant << 13);
+    else bits = sign | ((exp + 112) << 23) | (mant << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_half_scalar(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t absx = x & 0x7fffffff;
+    if (absx >= 0x7f800000) return (uint16_t)(sign | 0x7c00 | (absx > 0x7f800000 ? 0x200 | ((absx >> 13) & 0x3ff) : 0));
+    if (absx >= 0x477ff000) return (uint16_t)(sign | 0x7c00); // rounds to infinity
+    if (absx < 0x38800000) { // result is denormal or zero
+        if (absx < 0x33000000) return (uint16_t)sign; // below half the smallest denormal
+        uint32_t e = absx >> 23;
+        uint32_t m = (absx & 0x7fffff) | 0x800000;
+        // value = m * 2^(e-150); in units of the smallest denormal 2^-24 that is m * 2^(e-126)
+        uint32_t sh = 126 - e;                    // right shift amount (>= 1)
+        uint32_t q = m >> sh;
+        uint32_t rem = m & ((1u << sh) - 1);
+        uint32_t half = 1u << (sh - 1);
+        if (rem > half || (rem == half && (q & 1))) q++;
+        return (uint16_t)(sign | q);
+    }
+    uint32_t e = (absx >> 23) - 112;
+    uint32_t m = absx & 0x7fffff;
+    uint32_t q = (e << 10) | (m >> 13);
+    uint32_t rem = m & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (q & 1))) q++;
+    return (uint16_t)(sign | q);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("f16c,avx")))
+static void f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = half_to_float_scalar(src[i]);
+}
+
+__attribute__((target("f16c,avx")))
+static void f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) dst[i] = float_to_half_scalar(src[i]);
+}
+#endif
+
+int ck_has_f16c(void) {
+#if defined(__x86_64__)
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx"); }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+void ck_f16_to_f32(const uint16_t *src, float *dst, size_t n) {
+#if defined(__x86_64__)
+    if (ck_has_f16c()) { f16_to_f32_f16c(src, dst, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) dst[i] = half_to_float_scalar(src[i]);
+}
+
+void ck_f32_to_f16(const float *src, uint16_t *dst, size_t n) {
+#if defined(__x86_64__)
+    if (ck_has_f16c()) { f32_to_f16_f16c(src, dst, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) dst[i] = float_to_half_scalar(src[i]);
+}
+
+void ck_bf16_to_f32(const uint16_t *src, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)src[i] << 16;
+        memcpy(dst + i, &bits, 4);
+    }
+}
+
+void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x;
+        memcpy(&x, src + i, 4);
+        if ((x & 0x7fffffff) > 0x7f800000) { dst[i] = (uint16_t)((x >> 16) | 0x40); continue; }
+        uint32_t lsb = (x >> 16) & 1;
+        dst[i] = (uint16_t)((x + 0x7fff + lsb) >> 16);
+    }
+}

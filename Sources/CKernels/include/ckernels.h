@@ -1,0 +1,15 @@
+// CKernels: the few loops that need CPU features Swift cannot ask for per function (F16C).
+// Each has a portable scalar path; the vector path is chosen at run time.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+/// IEEE half → float, exact (denormals, infinities and NaNs included).
+void ck_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+/// float → IEEE half, round to nearest even (as numpy's astype(float16)).
+void ck_f32_to_f16(const float *src, uint16_t *dst, size_t n);
+/// bfloat16 → float (exact) and float → bfloat16 (round to nearest even, NaN kept quiet).
+void ck_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+/// 1 when the F16C path is in use.
+int ck_has_f16c(void);

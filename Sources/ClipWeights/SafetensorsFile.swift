@@ -1,0 +1,150 @@
+// Reads a safetensors file through a mapping: the header is checked against the file before any tensor is
+// touched (length inside the file, offsets inside the data, byte counts matching dtype × shape), so a corrupt
+// or truncated file is an error, never a crash.
+import CKernels
+import ClipCore
+import Foundation
+
+public struct SafetensorsFile {
+    public struct Entry: Equatable {
+        public let name: String
+        public let dtype: WeightDType
+        public let shape: [Int]
+        /// Byte range within the whole file.
+        public let range: Range<Int>
+    }
+
+    public let file: MappedFile
+    public let metadata: [String: String]
+    public let entries: [String: Entry]
+    public let headerLength: Int
+
+    public init(path: String) throws {
+        file = try MappedFile(path: path)
+        let f = file
+        func bad(_ code: String, _ what: String) -> WeightsError {
+            WeightsError(code, "'\(path)' is not a usable safetensors file: \(what)")
+        }
+        guard f.count >= 8 else { throw bad("safetensors.truncated", "it is \(f.count) bytes long, shorter than the 8-byte header length") }
+        let n = f.withBytes { $0.loadUnaligned(as: UInt64.self) }
+        guard n <= UInt64(f.count - 8) else {
+            throw bad("safetensors.header-length", "its header length (\(n) bytes) reaches beyond the end of the file (\(f.count) bytes); the file is truncated or not safetensors")
+        }
+        headerLength = Int(n)
+        let json = f.withBytes { Data($0[8..<(8 + Int(n))]) }
+        guard let obj = try? JSONSerialization.jsonObject(with: json), let dict = obj as? [String: Any] else {
+            throw bad("safetensors.header", "its header is not a JSON object")
+        }
+        let dataStart = 8 + Int(n)
+        let dataCount = f.count - dataStart
+        var meta: [String: String] = [:]
+        var entries: [String: Entry] = [:]
+        for (name, value) in dict {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw bad("safetensors.header", "__metadata__ is not an object") }
+                for (k, v) in m { meta[k] = (v as? String) ?? "\(v)" }
+                continue
+            }
+            guard let t = value as? [String: Any], let dt = t["dtype"] as? String,
+                  let shape = t["shape"] as? [Int], let offs = t["data_offsets"] as? [Int], offs.count == 2 else {
+                throw bad("safetensors.header", "the entry for '\(name)' lacks dtype, shape or data_offsets")
+            }
+            guard let dtype = WeightDType(safetensorsName: dt) else {
+                throw bad("safetensors.dtype", "tensor '\(name)' has dtype \(dt); clipwb reads F32, F16 and BF16")
+            }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("safetensors.header", "tensor '\(name)' has a negative dimension in \(shape)") }
+            guard offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount else {
+                throw bad("safetensors.offsets", "tensor '\(name)' has data_offsets \(offs) outside the \(dataCount) data bytes (truncated file?)")
+            }
+            let need = shape.reduce(1, *) * dtype.size
+            guard offs[1] - offs[0] == need else {
+                throw bad("safetensors.size", "tensor '\(name)' is \(dt) with shape \(shape), which needs \(need) bytes, but its data_offsets span \(offs[1] - offs[0])")
+            }
+            entries[name] = Entry(name: name, dtype: dtype, shape: shape, range: (dataStart + offs[0])..<(dataStart + offs[1]))
+        }
+        metadata = meta
+        self.entries = entries
+    }
+
+    public var stored: [StoredTensor] {
+        entries.values.sorted { $0.range.lowerBound < $1.range.lowerBound }.map {
+            StoredTensor(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape, bytes: $0.range.count)
+        }
+    }
+
+    /// The CLIP configuration: from `clip_config` metadata if present, else inferred from shapes.
+    public func config() throws -> CLIPConfig {
+        if let text = metadata["clip_config"] {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Int] else {
+                throw WeightsError("config.inconsistent", "'\(file.path)' has unreadable clip_config metadata")
+            }
+            var c = CLIPConfig.vitB32
+            for name in CLIPConfig.argumentNames {
+                guard let v = obj[name] else {
+                    throw WeightsError("config.inconsistent", "'\(file.path)' clip_config metadata lacks '\(name)'")
+                }
+                c[argument: name] = v
+            }
+            try ConfigInference.validate(c, file: file.path)
+            return c
+        }
+        let naming = KeyMapping.naming(of: entries.keys)
+        return try ConfigInference.infer(shapes: KeyMapping.openaiShapes(from: entries.mapValues(\.shape), naming: naming), file: file.path)
+    }
+
+    /// Float32 tensors are lent straight from the mapping; halves are widened once into an arena on 2 threads.
+    public func load() throws -> CLIPWeights {
+        let config = try config()
+        let expected = StateDict.expected(config)
+        var tensors: [String: Tensor] = [:]
+        var toWiden: [(Entry, Int)] = []
+        var widenCount = 0
+        for (name, shape) in expected {
+            guard let e = entries[name] else {
+                throw WeightsError("weights.missing-tensor", "'\(file.path)' is missing tensor '\(name)'")
+            }
+            guard e.shape == shape || (shape.isEmpty && e.shape == [1]) else {
+                throw WeightsError("weights.shape", "tensor '\(name)' in '\(file.path)' has shape \(e.shape), expected \(shape) for this configuration")
+            }
+            if e.dtype == .f32 && e.range.lowerBound % 4 == 0, let base = file.baseAddress {
+                let p = (base + e.range.lowerBound).assumingMemoryBound(to: Float.self)
+                tensors[name] = Tensor(name: name, shape: shape, data: UnsafeBufferPointer(start: p, count: e.range.count / 4))
+            } else {
+                toWiden.append((e, widenCount))
+                widenCount += shape.reduce(1, *)
+            }
+        }
+        if let extra = Set(entries.keys).subtracting(expected.map(\.name)).sorted().first {
+            throw WeightsError("weights.unexpected-tensor", "'\(file.path)' has tensor '\(extra)' that a CLIP ViT model with this configuration does not use")
+        }
+        var owners: [AnyObject] = [file]
+        if widenCount > 0 {
+            let arena = try FloatArena(count: widenCount)
+            owners.append(arena)
+            widen(toWiden, into: arena)
+            for (e, off) in toWiden {
+                let n = e.range.count / e.dtype.size
+                tensors[e.name] = Tensor(name: e.name, shape: e.shape == [1] ? [] : e.shape, data: UnsafeBufferPointer(arena.slice(off, n)))
+            }
+        }
+        return CLIPWeights(config: config, source: metadata["source"] ?? "unknown", tensors: tensors, owners: owners)
+    }
+
+    /// Splits the work into two halves by element count and converts them on two threads.
+    private func widen(_ jobs: [(Entry, Int)], into arena: FloatArena) {
+        guard let base = file.baseAddress else { return }
+        func run(_ e: Entry, _ off: Int, from: Int, to: Int) {
+            let src = (base + e.range.lowerBound).assumingMemoryBound(to: UInt16.self) + from
+            let dst = arena.base + off + from
+            if e.dtype == .f16 { ck_f16_to_f32(src, dst, to - from) } else if e.dtype == .bf16 { ck_bf16_to_f32(src, dst, to - from) }
+            else { UnsafeMutableRawPointer(dst).copyMemory(from: base + e.range.lowerBound + from * 4, byteCount: (to - from) * 4) }
+        }
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            for (e, off) in jobs {
+                let n = e.range.count / e.dtype.size
+                let mid = n / 2
+                if half == 0 { run(e, off, from: 0, to: mid) } else { run(e, off, from: mid, to: n) }
+            }
+        }
+    }
+}
