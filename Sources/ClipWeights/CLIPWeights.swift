@@ -1,6 +1,7 @@
 // A loaded CLIP model's tensors in OpenAI state-dict naming, float32, row-major, PyTorch layouts.
 // Whatever the source (HDF5 flat/nested/HF, safetensors f32/f16/bf16), the model sees this one shape.
 import ClipCore
+import Dispatch
 
 /// One float32 tensor. `data` stays valid while the owning `CLIPWeights` is alive.
 public struct Tensor: @unchecked Sendable {
@@ -15,14 +16,34 @@ public final class CLIPWeights: @unchecked Sendable {
     public let config: CLIPConfig
     /// Where the weights came from (the `source` attribute/metadata), free text.
     public let source: String
-    private let tensors: [String: Tensor]
+    private var tensors: [String: Tensor]
+    /// Half-precision tensors not widened yet: widened on first use, once (see `Pending`).
+    private var pending: [String: Pending]
     /// Keeps mmaps / buffers alive for the tensors' pointers.
     private let owners: [AnyObject]
+    private let lock = NSLockLike()
 
-    public init(config: CLIPConfig, source: String, tensors: [String: Tensor], owners: [AnyObject]) {
+    /// A float16/bfloat16 tensor in a mapping and the float32 slot it widens into.
+    public struct Pending {
+        public let shape: [Int]
+        public let source: UnsafeRawPointer
+        public let widen: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void
+        public let slot: UnsafeMutableBufferPointer<Float>
+
+        public init(shape: [Int], source: UnsafeRawPointer, slot: UnsafeMutableBufferPointer<Float>,
+                    widen: @escaping (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void) {
+            self.shape = shape
+            self.source = source
+            self.slot = slot
+            self.widen = widen
+        }
+    }
+
+    public init(config: CLIPConfig, source: String, tensors: [String: Tensor], pending: [String: Pending] = [:], owners: [AnyObject]) {
         self.config = config
         self.source = source
         self.tensors = tensors
+        self.pending = pending
         self.owners = owners
     }
 
@@ -38,18 +59,60 @@ public final class CLIPWeights: @unchecked Sendable {
         self.init(config: config, source: source, tensors: map, owners: owners)
     }
 
-    public var names: [String] { tensors.keys.sorted() }
+    public var names: [String] { lock.locked { (Array(tensors.keys) + Array(pending.keys)).sorted() } }
 
-    /// The tensor called `name` (OpenAI key); a missing one is a loading bug, reported with its name.
+    /// Number of tensors still stored as halves (not widened yet).
+    public var pendingCount: Int { lock.locked { pending.count } }
+
+    /// The tensor called `name` (OpenAI key), float32. A half-precision tensor is widened on first access.
     public func tensor(_ name: String) throws -> Tensor {
-        guard let t = tensors[name] else {
-            throw WeightsError("weights.missing-tensor", "tensor '\(name)' is missing from the loaded weights")
+        try lock.locked {
+            if let t = tensors[name] { return t }
+            guard let p = pending.removeValue(forKey: name) else {
+                throw WeightsError("weights.missing-tensor", "tensor '\(name)' is missing from the loaded weights")
+            }
+            let t = CLIPWeights.widen(name, p, threads: p.slot.count >= 1 << 18 ? 2 : 1)
+            tensors[name] = t
+            return t
         }
-        return t
+    }
+
+    /// Widens every pending tensor now, on two threads (what an eager loader would do).
+    public func materializeAll() {
+        lock.locked {
+            let jobs = pending.sorted { $0.key < $1.key }
+            guard !jobs.isEmpty else { return }
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                // Each thread takes half of every tensor, so the split is even whatever the sizes.
+                for (_, p) in jobs {
+                    let n = p.slot.count, mid = n / 2
+                    let (from, to) = half == 0 ? (0, mid) : (mid, n)
+                    p.widen(p.source + from * 2, p.slot.baseAddress! + from, to - from)
+                }
+            }
+            for (name, p) in jobs { tensors[name] = Tensor(name: name, shape: p.shape, data: UnsafeBufferPointer(p.slot)) }
+            pending.removeAll()
+        }
+    }
+
+    private static func widen(_ name: String, _ p: Pending, threads: Int) -> Tensor {
+        let n = p.slot.count
+        if threads == 1 {
+            p.widen(p.source, p.slot.baseAddress!, n)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                let mid = n / 2
+                let (from, to) = half == 0 ? (0, mid) : (mid, n)
+                p.widen(p.source + from * 2, p.slot.baseAddress! + from, to - from)
+            }
+        }
+        return Tensor(name: name, shape: p.shape, data: UnsafeBufferPointer(p.slot))
     }
 
     /// Number of scalar parameters.
-    public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+    public var parameterCount: Int {
+        lock.locked { tensors.values.reduce(0) { $0 + $1.count } + pending.values.reduce(0) { $0 + $1.slot.count } }
+    }
 }
 
 /// An owned, aligned float buffer whose address never moves.

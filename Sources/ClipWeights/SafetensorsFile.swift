@@ -92,8 +92,9 @@ public struct SafetensorsFile {
         return try ConfigInference.infer(shapes: KeyMapping.openaiShapes(from: entries.mapValues(\.shape), naming: naming), file: file.path)
     }
 
-    /// Float32 tensors are lent straight from the mapping; halves are widened once into an arena on 2 threads.
-    public func load() throws -> CLIPWeights {
+    /// Float32 tensors are lent straight from the mapping. Halves are widened into one float32 arena, on two
+    /// threads: all at once, or (`lazy`) each on its first use, so a text-only run never widens the vision tower.
+    public func load(lazy: Bool = false) throws -> CLIPWeights {
         let config = try config()
         let expected = StateDict.expected(config)
         var tensors: [String: Tensor] = [:]
@@ -118,33 +119,25 @@ public struct SafetensorsFile {
             throw WeightsError("weights.unexpected-tensor", "'\(file.path)' has tensor '\(extra)' that a CLIP ViT model with this configuration does not use")
         }
         var owners: [AnyObject] = [file]
-        if widenCount > 0 {
+        var pending: [String: CLIPWeights.Pending] = [:]
+        if widenCount > 0, let base = file.baseAddress {
             let arena = try FloatArena(count: widenCount)
             owners.append(arena)
-            widen(toWiden, into: arena)
             for (e, off) in toWiden {
                 let n = e.range.count / e.dtype.size
-                tensors[e.name] = Tensor(name: e.name, shape: e.shape == [1] ? [] : e.shape, data: UnsafeBufferPointer(arena.slice(off, n)))
+                let shape = e.shape == [1] ? [] : e.shape
+                let widen: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void
+                switch e.dtype {
+                case .f16: widen = { ck_f16_to_f32($0.assumingMemoryBound(to: UInt16.self), $1, $2) }
+                case .bf16: widen = { ck_bf16_to_f32($0.assumingMemoryBound(to: UInt16.self), $1, $2) }
+                case .f32: // unaligned float32 (not written by clipwb): copy
+                    widen = { UnsafeMutableRawPointer($1).copyMemory(from: $0, byteCount: $2 * 4) }
+                }
+                pending[e.name] = CLIPWeights.Pending(shape: shape, source: base + e.range.lowerBound, slot: arena.slice(off, n), widen: widen)
             }
         }
-        return CLIPWeights(config: config, source: metadata["source"] ?? "unknown", tensors: tensors, owners: owners)
-    }
-
-    /// Splits the work into two halves by element count and converts them on two threads.
-    private func widen(_ jobs: [(Entry, Int)], into arena: FloatArena) {
-        guard let base = file.baseAddress else { return }
-        func run(_ e: Entry, _ off: Int, from: Int, to: Int) {
-            let src = (base + e.range.lowerBound).assumingMemoryBound(to: UInt16.self) + from
-            let dst = arena.base + off + from
-            if e.dtype == .f16 { ck_f16_to_f32(src, dst, to - from) } else if e.dtype == .bf16 { ck_bf16_to_f32(src, dst, to - from) }
-            else { UnsafeMutableRawPointer(dst).copyMemory(from: base + e.range.lowerBound + from * 4, byteCount: (to - from) * 4) }
-        }
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            for (e, off) in jobs {
-                let n = e.range.count / e.dtype.size
-                let mid = n / 2
-                if half == 0 { run(e, off, from: 0, to: mid) } else { run(e, off, from: mid, to: n) }
-            }
-        }
+        let weights = CLIPWeights(config: config, source: metadata["source"] ?? "unknown", tensors: tensors, pending: pending, owners: owners)
+        if !lazy { weights.materializeAll() }
+        return weights
     }
 }

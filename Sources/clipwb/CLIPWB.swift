@@ -15,7 +15,7 @@ struct CLIPWB: AsyncParsableCommand {
         version: ClipwbVersion.string,
         subcommands: [
             Doctor.self, Convert.self, Inspect.self, Tokenize.self, Preprocess.self, Embed.self, Verify.self,
-            IndexCommand.self, Eval.self, Ingest.self, Serve.self,
+            IndexCommand.self, Eval.self, Ingest.self, Serve.self, Benchmark.self,
         ]
     )
 }
