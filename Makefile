@@ -45,6 +45,10 @@ fixtures: venv-export
 reference-full: venv-export
 	scripts/reference-full.sh
 
+bench-weights: venv build-release
+	@[ -f weights/full/vit-b32-seed0.h5 ] || $(MAKE) reference-full
+	scripts/bench-weights.sh
+
 demo: deps venv build-release
 	scripts/demo.sh
 
