@@ -48,6 +48,7 @@ reference-full: venv-export
 bench-weights: venv build-release
 	@[ -f weights/full/vit-b32-seed0.h5 ] || $(MAKE) reference-full
 	scripts/bench-weights.sh
+	$(PY) scripts/merge_benchmarks.py
 
 demo: deps venv build-release
 	scripts/demo.sh
