@@ -24,7 +24,10 @@ struct Doctor: ParsableCommand {
         #else
         let build = "release"
         #endif
-        return Report(version: ClipwbVersion.string, blasLibrary: String(cString: clipwb_blas_library_path()),
+        // dladdr names the alternatives link (libblas.so.3); resolve it to the implementation's file.
+        let linked = String(cString: clipwb_blas_library_path())
+        let resolved = URL(fileURLWithPath: linked).resolvingSymlinksInPath().path
+        return Report(version: ClipwbVersion.string, blasLibrary: resolved == linked ? linked : "\(resolved) (via \(linked))",
                       blasIsOpenBLAS: config != nil, blasConfig: config, blasThreads: Int(clipwb_blas_get_num_threads()),
                       cpus: ProcessInfo.processInfo.activeProcessorCount, f16c: ck_has_f16c() == 1, build: build)
     }
