@@ -19,6 +19,7 @@ deps:
 $(VENV)/.stamp: notebooks-export/requirements-test.txt
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r notebooks-export/requirements-test.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps clip-anytorch==2.6.0
 	touch $@
 venv: $(VENV)/.stamp
 
@@ -50,8 +51,29 @@ bench-weights: venv build-release
 	scripts/bench-weights.sh
 	$(PY) scripts/merge_benchmarks.py
 
+# Full-size ViT-B/32, f32 and f16 weight files, verified against PyTorch → docs/parity.md.
+parity: deps build-release
+	scripts/parity.sh
+
+# Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md.
+bench-encoders: deps venv-export build-release
+	scripts/bench-encoders.sh
+
 demo: deps venv build-release
 	scripts/demo.sh
+
+# Index: clipwb vs Python annoy on 100k × 512 clustered vectors → docs/benchmarks-index.md.
+bench-index: venv
+	scripts/bench-index.sh
+
+# wrk against a live server on loopback, ≤ 30 s of load (scripts/loadtest.sh; WEIGHTS=, DUR=).
+loadtest: build-release
+	scripts/loadtest.sh
+
+# libFuzzer (swiftc -sanitize=fuzzer + ASan) over the JPEG/PNG decoders; FUZZ_SECONDS=600 by default.
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
 
 clean:
 	rm -rf .build

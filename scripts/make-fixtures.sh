@@ -27,6 +27,9 @@ fi
   --out weights/tiny/clip-tiny.h5 --reference-out weights/tiny/clip-tiny-reference.h5 \
   --images samples/abo --num-images 16 --select mixed --texts notebooks-export/texts.txt
 
+"$PY" notebooks-export/tokenizer_fixture.py --tables Sources/ClipTokenizer \
+  --fixture Tests/ClipTokenizerTests/Fixtures/tokens.json
+
 du -b weights/tiny/clip-tiny.h5 weights/tiny/clip-tiny-reference.h5
 total=$(cat weights/tiny/clip-tiny.h5 weights/tiny/clip-tiny-reference.h5 | wc -c)
 if [ "$total" -gt 10000000 ]; then

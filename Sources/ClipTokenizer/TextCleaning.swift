@@ -1,0 +1,88 @@
+// simple_tokenizer.py's text path before BPE: basic_clean, whitespace_clean, .lower(), and re.findall(self.pat).
+
+/// basic_clean: ftfy.fix_text, then html.unescape twice, then str.strip().
+func basicClean(_ text: Scalars) -> Scalars {
+    let fixed = fixText(text)
+    return PythonUnicode.shared.strip(htmlUnescape(htmlUnescape(fixed)))
+}
+
+/// whitespace_clean: re.sub(r'\s+', ' ', text) with the `regex` module's \s, then str.strip().
+func whitespaceClean(_ text: Scalars) -> Scalars {
+    let unicode = PythonUnicode.shared
+    var out = Scalars()
+    out.reserveCapacity(text.count)
+    var inSpace = false
+    for c in text {
+        if unicode.has(c, PythonUnicode.regexSpace) {
+            if !inSpace { out.append(" ") }
+            inSpace = true
+        } else {
+            out.append(c)
+            inSpace = false
+        }
+    }
+    return unicode.strip(out)
+}
+
+/// The text encode() splits: whitespace_clean(basic_clean(text)).lower().
+func cleanText(_ text: Scalars) -> Scalars {
+    PythonUnicode.shared.lower(whitespaceClean(basicClean(text)))
+}
+
+/// re.findall of
+/// `<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` (re.IGNORECASE),
+/// as ranges of `text`. Alternatives are tried in order at each position; a position no alternative matches
+/// (whitespace, and U+0345, which IGNORECASE keeps out of both \p{L} and its complement) is skipped.
+func splitWords(_ text: Scalars) -> [Range<Int>] {
+    let unicode = PythonUnicode.shared
+    var words: [Range<Int>] = []
+    var i = 0
+    while i < text.count {
+        let c = text[i]
+        if c == "<", let n = matchLiteral(text, i, "<|startoftext|>") ?? matchLiteral(text, i, "<|endoftext|>") {
+            words.append(i..<(i + n)); i += n; continue
+        }
+        if c == "'", let n = matchContraction(text, i) {
+            words.append(i..<(i + n)); i += n; continue
+        }
+        let flags = unicode.flags(c)
+        if flags & PythonUnicode.letter != 0 {
+            var j = i + 1
+            while j < text.count, unicode.has(text[j], PythonUnicode.letter) { j += 1 }
+            words.append(i..<j); i = j
+        } else if flags & PythonUnicode.number != 0 {
+            words.append(i..<(i + 1)); i += 1
+        } else if unicode.isOther(c) {
+            var j = i + 1
+            while j < text.count, unicode.isOther(text[j]) { j += 1 }
+            words.append(i..<j); i = j
+        } else {
+            i += 1
+        }
+    }
+    return words
+}
+
+/// The contractions, in the pattern's order: 's|'t|'re|'ve|'m|'ll|'d.
+private let contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"]
+
+private func matchContraction(_ text: Scalars, _ i: Int) -> Int? {
+    for literal in contractions { if let n = matchLiteral(text, i, literal) { return n } }
+    return nil
+}
+
+/// A case-insensitive literal as the `regex` module matches it: an ASCII letter matches either case, and
+/// 's' also matches U+017F LATIN SMALL LETTER LONG S (their simple case folds agree). Returns its length.
+private func matchLiteral(_ text: Scalars, _ i: Int, _ literal: String) -> Int? {
+    var j = i
+    for l in literal.unicodeScalars {
+        guard j < text.count else { return nil }
+        let c = text[j].value
+        let ok = c == l.value
+            || (l.properties.isAlphabetic && c == (l.value ^ 0x20))
+            || (l == "s" && c == 0x17F)
+        guard ok else { return nil }
+        j += 1
+    }
+    return j - i
+}
