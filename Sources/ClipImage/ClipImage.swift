@@ -1,2 +1,0 @@
-// ClipImage: placeholder until its issue lands.
-import ClipCore

@@ -1,0 +1,42 @@
+// The error type of ClipImage: every bad input (missing file, empty or non-image bytes,
+// truncated or corrupt JPEG/PNG, oversized header) is one of these, never a crash.
+import ClipCore
+
+public struct ImageError: ClipwbError, Equatable {
+    public let code: String
+    public let message: String
+    public let kind: ErrorKind
+
+    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
+        self.code = code
+        self.message = message
+        self.kind = kind
+    }
+
+    /// The largest image accepted, checked against the header before any pixel is decoded.
+    public static let maxPixels = 50_000_000
+
+    static func named(_ source: String?) -> String { source.map { "'\($0)'" } ?? "the image" }
+
+    static func empty(_ s: String?) -> ImageError {
+        ImageError("image.empty", "\(named(s)) is empty (0 bytes); pass a JPEG or PNG file")
+    }
+    static func notAnImage(_ s: String?) -> ImageError {
+        ImageError("image.unknown-format",
+                   "\(named(s)) is neither JPEG nor PNG (judged by its first bytes, not its name); convert it to JPEG or PNG")
+    }
+    static func truncated(_ s: String?, _ format: String, _ detail: String) -> ImageError {
+        ImageError("image.truncated",
+                   "\(named(s)) is a truncated \(format) (\(detail)); the file was cut short, re-download or re-export it")
+    }
+    static func corrupt(_ s: String?, _ format: String, _ detail: String) -> ImageError {
+        ImageError("image.corrupt", "\(named(s)) is a corrupt \(format) (\(detail)); re-export it or remove it")
+    }
+    static func unsupported(_ s: String?, _ format: String, _ detail: String) -> ImageError {
+        ImageError("image.unsupported", "\(named(s)) is a \(format) clipwb cannot read (\(detail)); convert it to 8-bit RGB")
+    }
+    static func tooLarge(_ s: String?, _ width: Int, _ height: Int) -> ImageError {
+        ImageError("image.too-large",
+                   "\(named(s)) declares \(width)x\(height) = \(width * height) pixels, more than the limit of \(maxPixels) (50 megapixels); downscale it first")
+    }
+}
