@@ -1,6 +1,80 @@
+// `clipwb ingest DIR... --weights W --catalog CATALOG_DIR`: folders of JPEG/PNG → a search catalog
+// (SQLite rows, embedding shards, Annoy index). Incremental by content hash, resumable after a kill.
 import ArgumentParser
+import ClipCore
+import ClipSearch
+import Foundation
 
-struct Ingest: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("'ingest' is not implemented yet") }
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Embed folders of images into a search catalog (SQLite + embeddings + Annoy index).",
+        discussion: """
+        Files are recognised as JPEG or PNG by their first bytes. Images already in the catalog (same \
+        sha256) are skipped, so re-running adds only new files and finishes an interrupted run. Every \
+        --commit-every images are committed (crash-safe: a kill loses at most that batch); unreadable \
+        images are skipped and listed at the end.
+        """)
+
+    @Argument(help: "Folders of images (searched recursively).")
+    var folders: [String]
+
+    @Option(help: "CLIP weights: an HDF5 export or a converted .safetensors file.")
+    var weights: String
+
+    @Option(help: "Catalog folder (created if missing).")
+    var catalog: String
+
+    @Option(help: "Trees of the Annoy index (more: better recall, bigger index, slower build).")
+    var trees = 10
+
+    @Option(help: "Seed of the index build.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Images per encoder batch.")
+    var batchSize = 16
+
+    @Option(help: "Images per commit: the most an interrupted run can lose.")
+    var commitEvery = 256
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard trees >= 1 else { throw ValidationError("--trees must be at least 1 (10 is a good start)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard commitEvery >= 1 else { throw ValidationError("--commit-every must be at least 1") }
+        for f in folders {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: f, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("'\(f)' is not a folder; pass folders of JPEG/PNG images")
+            }
+        }
+    }
+
+    func run() async throws {
+        try reportingErrors {
+            let embedder = try CLIPEmbedder(weightsPath: weights)
+            let cat = try Catalog(directory: catalog, create: true)
+            try cat.bindModel(name: embedder.modelName, dimension: embedder.dimension,
+                              weights: URL(fileURLWithPath: weights).standardizedFileURL.path)
+            var options = IngestOptions()
+            options.batchSize = batchSize
+            options.commitEvery = commitEvery
+            options.index = IndexParameters(trees: trees, seed: seed)
+            // Log lines first clear the progress bar's line when stderr is a terminal.
+            let clear = isatty(2) != 0 ? "\r\u{1B}[K" : ""
+            let summary = try Ingestion(catalog: cat, embedder: embedder, options: options, log: { stderrLine(clear + $0) })
+                .run(folders: folders)
+            if json { try printJSON(summary) } else { printSummary(summary) }
+        }
+    }
+
+    func printSummary(_ s: IngestSummary) {
+        print("found \(s.found) images: \(s.added) added, \(s.alreadyPresent) already in the catalog, \(s.unreadable.count) unreadable"
+              + (s.ignored > 0 ? " (\(s.ignored) other files ignored)" : ""))
+        for f in s.unreadable { print("  skipped \(f.path): \(f.reason)") }
+        print("catalog \(catalog): \(s.total) images, \(s.indexed) indexed, \(String(format: "%.1f", s.seconds)) s"
+              + (s.added > 0 ? String(format: " (%.1f images/s embedding)", s.imagesPerSecond) : ""))
+    }
 }

@@ -1,2 +1,0 @@
-// ClipSearch: placeholder until its issue lands.
-import ClipCore

@@ -1,0 +1,185 @@
+// The search service: catalog + encoders + index → ranked, paged results. No HTTP here.
+// Readers take an immutable snapshot (index + embeddings) under a lock; an addition appends to
+// the catalog, becomes searchable at once by exact search over the not-yet-indexed tail, and a
+// background rebuild swaps a new index in. Searches never wait for a rebuild.
+import ClipCore
+import Dispatch
+import Foundation
+
+/// Everything a search reads, replaced as a whole.
+final class Snapshot: Sendable {
+    let index: LoadedIndex?
+    /// All committed embeddings; rows ≥ index.count are searched exactly.
+    let vectors: Matrix
+
+    init(index: LoadedIndex?, vectors: Matrix) {
+        self.index = index
+        self.vectors = vectors
+    }
+
+    var indexedCount: Int { index?.index.count ?? 0 }
+}
+
+public struct SearchHit: Sendable, Codable, Equatable {
+    public var id: Int
+    /// Cosine similarity to the query.
+    public var score: Float
+    public var path: String
+    public var width: Int
+    public var height: Int
+
+    public init(id: Int, score: Float, path: String, width: Int, height: Int) {
+        (self.id, self.score, self.path, self.width, self.height) = (id, score, path, width, height)
+    }
+}
+
+public struct SearchPage: Sendable, Codable {
+    public var offset: Int
+    public var limit: Int
+    public var results: [SearchHit]
+    /// Whether a next page exists (within `SearchLimits.maxResults`).
+    public var hasMore: Bool
+}
+
+public enum SearchLimits {
+    public static let maxQueryCharacters = 1000
+    /// The deepest result a page may reach (offset + limit).
+    public static let maxResults = 1000
+    public static let maxPageSize = 100
+}
+
+public final class SearchService: @unchecked Sendable {
+    public let catalog: Catalog
+    public let embedder: any Embedder
+    public let worker: InferenceWorker
+    public let parameters: IndexParameters
+    private let lock = NSLockLike()
+    private var snapshot: Snapshot
+    let rebuilds: Rebuilder
+    /// Embeddings of the last 256 distinct text queries.
+    let recentTexts = RecentVectors(capacity: 256)
+
+    /// Opens a catalog for serving. An index behind the embeddings (an interrupted ingestion) is
+    /// rebuilt in the background; the stale one serves meanwhile.
+    public init(catalog: Catalog, embedder: any Embedder) throws {
+        self.catalog = catalog
+        self.embedder = embedder
+        let state = try catalog.state()
+        guard let dim = Int(state.meta["dimension"] ?? ""), dim == embedder.dimension else {
+            throw SearchError("catalog.model-mismatch", "the catalog's embeddings have dimension \(state.meta["dimension"] ?? "none") but the model gives \(embedder.dimension); serve it with the weights it was built with (\(state.meta["weights"] ?? "unknown"))")
+        }
+        try catalog.removeOrphans()
+        let loaded = try catalog.loadIndex(state)
+        parameters = loaded?.parameters ?? IndexParameters()
+        snapshot = Snapshot(index: loaded, vectors: try catalog.loadEmbeddings(state))
+        worker = InferenceWorker(embedder: embedder)
+        rebuilds = Rebuilder()
+        if state.indexCount != state.imageCount { scheduleRebuild() }
+    }
+
+    func current() -> Snapshot { lock.locked { snapshot } }
+
+    public var count: Int { current().vectors.rows }
+    public var indexedCount: Int { current().indexedCount }
+    public var indexGeneration: Int { current().index?.generation ?? 0 }
+    public var isRebuilding: Bool { rebuilds.busy }
+
+    /// Text → images.
+    public func search(text: String, offset: Int, limit: Int) async throws -> SearchPage {
+        let q = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !q.isEmpty else { throw SearchError("query.empty", "the query is empty; type a few words describing the image") }
+        guard q.count <= SearchLimits.maxQueryCharacters else {
+            throw SearchError("query.too-long", "the query has \(q.count) characters; at most \(SearchLimits.maxQueryCharacters) are accepted")
+        }
+        let v: [Float]
+        if let hit = recentTexts.get(q) {
+            v = hit  // paging through the same query does not re-encode it
+        } else {
+            v = try await worker.embed(text: q)
+            recentTexts.put(q, v)
+        }
+        return try page(for: v, offset: offset, limit: limit, excluding: nil)
+    }
+
+    /// Image bytes → similar images. Returns the page and the query's embedding.
+    public func search(imageBytes: [UInt8], offset: Int, limit: Int) async throws -> (SearchPage, [Float]) {
+        let v = try await embedUpload(imageBytes).1
+        return (try page(for: v, offset: offset, limit: limit, excluding: nil), v)
+    }
+
+    /// An indexed image → the others most similar to it.
+    public func similar(to id: Int, offset: Int, limit: Int) throws -> SearchPage {
+        let snap = current()
+        guard id >= 0, id < snap.vectors.rows else {
+            throw SearchError("image.not-found", "there is no image with id \(id) (ids run from 0 to \(snap.vectors.rows - 1))")
+        }
+        return try page(for: Array(snap.vectors.row(id)), offset: offset, limit: limit, excluding: id)
+    }
+
+    /// A query vector → one page of hits, best first.
+    public func page(for query: [Float], offset: Int, limit: Int, excluding: Int?) throws -> SearchPage {
+        guard limit >= 1, limit <= SearchLimits.maxPageSize else {
+            throw SearchError("query.bad-limit", "k must be between 1 and \(SearchLimits.maxPageSize), it is \(limit)")
+        }
+        guard offset >= 0, offset + limit <= SearchLimits.maxResults else {
+            throw SearchError("query.bad-page", "that page is past the first \(SearchLimits.maxResults) results; ask for an earlier page")
+        }
+        let snap = current()
+        let want = min(offset + limit + 1 + (excluding == nil ? 0 : 1), snap.vectors.rows)
+        var hits = try snap.index?.index.nearest(to: query, n: want) ?? []
+        if snap.vectors.rows > snap.indexedCount { hits += try tail(snap, query, n: want) }
+        hits.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
+        if let excluding { hits.removeAll { $0.id == excluding } }
+        let pageHits = Array(hits.dropFirst(offset).prefix(limit))
+        let records = try catalog.images(ids: pageHits.map(\.id))
+        let results = pageHits.compactMap { h in
+            records[h.id].map { SearchHit(id: h.id, score: h.cosine, path: $0.path, width: $0.width, height: $0.height) }
+        }
+        let more = hits.count > offset + limit && offset + limit < SearchLimits.maxResults
+        return SearchPage(offset: offset, limit: limit, results: results, hasMore: more)
+    }
+
+    /// Exact search over the rows the index does not cover yet.
+    private func tail(_ snap: Snapshot, _ query: [Float], n: Int) throws -> [Neighbor] {
+        let first = snap.indexedCount
+        let rows = snap.vectors.rows - first
+        let part = Matrix(rows: rows, cols: snap.vectors.cols,
+                          data: Array(snap.vectors.data[(first * snap.vectors.cols)...]))
+        return try ExactNeighbors(part).nearest(to: query, n: n).map { Neighbor(id: $0.id + first, distance: $0.distance) }
+    }
+
+    /// Decodes uploaded bytes on a global queue (not the event loops), then embeds them on the
+    /// inference thread, batched with other image queries.
+    func embedUpload(_ bytes: [UInt8]) async throws -> (PreparedImage, [Float]) {
+        guard ImageFormat(magic: bytes) != nil else {
+            throw SearchError("image.unsupported-type", "the upload is not a JPEG or PNG image (judged by its first bytes); send a .jpg or .png file")
+        }
+        let embedder = self.embedder
+        let prepared: PreparedImage = try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try embedder.prepareImage(bytes) }) }
+        }
+        return (prepared, try await worker.embed(image: prepared))
+    }
+
+    func install(_ snap: Snapshot) { lock.locked { snapshot = snap } }
+}
+
+/// A small least-recently-inserted cache of query vectors by key.
+public final class RecentVectors: @unchecked Sendable {
+    private let capacity: Int
+    private let lock = NSLockLike()
+    private var order: [String] = []
+    private var vectors: [String: [Float]] = [:]
+
+    public init(capacity: Int) { self.capacity = capacity }
+
+    public func put(_ key: String, _ v: [Float]) {
+        lock.locked {
+            if vectors[key] == nil { order.append(key) }
+            vectors[key] = v
+            if order.count > capacity { vectors[order.removeFirst()] = nil }
+        }
+    }
+
+    public func get(_ key: String) -> [Float]? { lock.locked { vectors[key] } }
+}

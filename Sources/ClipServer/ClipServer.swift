@@ -1,2 +1,0 @@
-// ClipServer: placeholder until its issue lands.
-import ClipCore

@@ -1,0 +1,51 @@
+// The inference thread batches text queries that wait while it is busy, and a batch gives the
+// same embeddings as one-by-one encoding.
+import ClipCore
+import ClipSearch
+import Foundation
+import Testing
+
+@Suite struct WorkerTests {
+    @Test func waitingTextsAreEncodedAsOneBatch() async throws {
+        let worker = InferenceWorker(embedder: Fixtures.embedder, maxTextBatch: 32)
+        defer { worker.stop() }
+        let gate = DispatchSemaphore(value: 0)
+        let texts = (0..<12).map { "query number \($0) about a chair" }
+        // Hold the thread in a job so every text below queues up behind it.
+        async let held: Void = worker.run { gate.wait() }
+        var tasks: [Task<[Float], Error>] = []
+        for t in texts { tasks.append(Task { try await worker.embed(text: t) }) }
+        while worker.queuedTexts < texts.count { try await Task.sleep(nanoseconds: 1_000_000) }
+        gate.signal()
+        try await held
+        var got: [[Float]] = []
+        for t in tasks { got.append(try await t.value) }
+        #expect(worker.textBatches == 1)
+        #expect(worker.textsEncoded == 12)
+        let single = try Fixtures.embedder.embedTexts([texts[5]])
+        let maxDiff = zip(got[5], single.row(0)).map { abs($0 - $1) }.max() ?? 1
+        #expect(maxDiff < 1e-5)
+    }
+}
+
+@Suite struct ImageBatchTests {
+    @Test func waitingImagesAreEncodedAsOneBatch() async throws {
+        let worker = InferenceWorker(embedder: Fixtures.embedder)
+        defer { worker.stop() }
+        let gate = DispatchSemaphore(value: 0)
+        let prepared = try (0..<4).map { try Fixtures.embedder.prepareImage(try Fixtures.sample($0)) }
+        async let held: Void = worker.run { gate.wait() }
+        var tasks: [Task<[Float], Error>] = []
+        for p in prepared { tasks.append(Task { try await worker.embed(image: p) }) }
+        while worker.queuedImages < prepared.count { try await Task.sleep(nanoseconds: 1_000_000) }
+        gate.signal()
+        try await held
+        var got: [[Float]] = []
+        for t in tasks { got.append(try await t.value) }
+        #expect(worker.imageBatches == 1)
+        #expect(worker.imagesEncoded == 4)
+        let single = try Fixtures.embedder.embedImages([prepared[2]])
+        let maxDiff = zip(got[2], single.row(0)).map { abs($0 - $1) }.max() ?? 1
+        #expect(maxDiff < 1e-5)
+    }
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# make loadtest: wrk against a live `clipwb serve` on loopback (127.0.0.1 only). Load phases are
+# bounded: 4 phases × DUR seconds (default 6, so 24 s of load, ≤ 30 s with DUR ≤ 7).
+#   1. text search, 1 connection            (latency: p50/p99)
+#   2. text search, 16 connections          (throughput, vs. the text encoder alone, measured first)
+#   3. image search (raw JPEG body), 4 connections
+#   4. text search, 16 connections, while POST /api/images adds held-out photos (each triggers a
+#      background index rebuild): still zero errors expected.
+# Queries are 3 words drawn at random from a fixed vocabulary, so batches hold different texts.
+# Env: CLIPWB (binary), WEIGHTS (default: full-size ViT-B/32 if exported, else the tiny fixture),
+#      IMAGES (default samples/abo), DUR, OUT (markdown report, default artifacts/loadtest.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLIPWB=${CLIPWB:-.build/release/clipwb}
+if [[ -z "${WEIGHTS:-}" ]]; then
+  WEIGHTS=weights/full/vit-b32-seed0.h5
+  [[ -f $WEIGHTS ]] || WEIGHTS=weights/tiny/clip-tiny.h5
+fi
+IMAGES=${IMAGES:-samples/abo}
+DUR=${DUR:-6}
+OUT=${OUT:-artifacts/loadtest.md}
+(( DUR >= 1 && DUR <= 7 )) || { echo "error: DUR must be 1..7 seconds (4 phases must fit in 30 s)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "error: wrk is missing: apt-get install wrk" >&2; exit 2; }
+[[ -x $CLIPWB ]] || { echo "error: $CLIPWB is missing: run 'make build-release' or set CLIPWB" >&2; exit 2; }
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# The catalog: every image but the last 8, which are held out for the additions of phase 4.
+mkdir -p "$work/images" "$work/new"
+mapfile -t files < <(find "$IMAGES" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' \) | sort)
+(( ${#files[@]} > 16 )) || { echo "error: $IMAGES has too few images (need > 16)" >&2; exit 2; }
+for f in "${files[@]:0:${#files[@]}-8}"; do cp "$f" "$work/images/"; done
+for f in "${files[@]: -8}"; do cp "$f" "$work/new/"; done
+query_image=$(ls "$work/images" | head -1)
+echo "loadtest: $(( ${#files[@]} - 8 )) images, weights $WEIGHTS, $(nproc) cores" >&2
+"$CLIPWB" ingest "$work/images" --weights "$WEIGHTS" --catalog "$work/catalog" >/dev/null
+
+# The text encoder alone, batch 1 and 16 (no HTTP, no index), same weights, same machine, same run.
+encoder=$("$CLIPWB" serve --catalog "$work/catalog" --measure-encoder 3)
+
+cat > "$work/text.lua" <<'LUA'
+local words = {"red", "blue", "black", "white", "green", "wooden", "leather", "metal", "small", "large",
+  "shoe", "chair", "lamp", "table", "sofa", "bottle", "phone", "case", "bag", "rug",
+  "bed", "desk", "shelf", "mug", "watch", "jacket", "pillow", "mirror", "vase", "box"}
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 1000)
+request = function()
+  local q = words[math.random(#words)] .. "+" .. words[math.random(#words)] .. "+" .. words[math.random(#words)]
+  return wrk.format("GET", "/api/search?q=" .. q .. "&k=16")
+end
+LUA
+cat > "$work/image.lua" <<LUA
+local f = assert(io.open("$work/images/$query_image", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*all")
+f:close()
+wrk.headers["Content-Type"] = "image/jpeg"
+wrk.path = "/api/search/image?k=16"
+LUA
+cat >> "$work/text.lua" <<'LUA'
+done = function(s, latency, r)
+  local e = s.errors
+  io.write(string.format("RESULT %d %.1f %.2f %.2f %d\n", s.requests, s.requests / (s.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, e.connect + e.read + e.write + e.status + e.timeout))
+end
+LUA
+sed -n '/^done = /,$p' "$work/text.lua" >> "$work/image.lua"
+
+token=loadtest-$RANDOM$RANDOM
+"$CLIPWB" serve --catalog "$work/catalog" --host 127.0.0.1 --port 0 --token "$token" >"$work/serve.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q "^serving" "$work/serve.log" && break; sleep 0.1; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
+[[ -n $url ]] || { echo "error: the server did not start: $(cat "$work/serve.log")" >&2; exit 1; }
+curl -fsS "$url/api/search?q=warm+up" >/dev/null
+
+phase() {  # name connections lua
+  local line
+  line=$(wrk -t "$(( $2 < 2 ? 1 : 2 ))" -c "$2" -d "${DUR}s" --timeout 10s --latency -s "$work/$3" "$url" | grep '^RESULT')
+  read -r _ reqs rps p50 p99 errors <<<"$line"
+  printf '| %s | %d | %d | %s | %s | %s | %d |\n' "$1" "$2" "$reqs" "$rps" "$p50" "$p99" "$errors"
+}
+
+{
+  echo "### Load test ($(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo
+  echo "\`make loadtest\` — weights \`$WEIGHTS\`, $(( ${#files[@]} - 8 )) images, $(nproc) cores, wrk ${DUR}s per phase, loopback."
+  echo
+  echo "Text encoder alone (same run): $(echo "$encoder" | tr -d ' \n')"
+  echo
+  echo "| phase | connections | requests | requests/s | p50 ms | p99 ms | errors (non-2xx + socket) |"
+  echo "|---|---|---|---|---|---|---|"
+  phase "text search" 1 text.lua
+  phase "text search" 16 text.lua
+  phase "image search" 4 image.lua
+  # Phase 4: additions (each starts a rebuild) while 16 connections search.
+  ( sleep 0.5; for f in "$work/new"/*; do
+      curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $token" -H 'Content-Type: image/jpeg' \
+           --data-binary "@$f" "$url/api/images"; sleep 0.3; done >"$work/adds.txt" ) &
+  adder=$!
+  phase "text search during rebuilds" 16 text.lua
+  wait "$adder"
+  echo
+  echo "Additions during phase 4: $(sort "$work/adds.txt" | uniq -c | awk '{printf "%s×HTTP %s ", $1, $2}'); after: $(curl -s "$url/healthz")"
+} | tee "$OUT.tmp"
+mkdir -p "$(dirname "$OUT")"
+mv "$OUT.tmp" "$OUT"
