@@ -48,10 +48,11 @@ fi
 step "Ingesting samples/abo into $OUT"
 "$BIN" ingest samples/abo --weights "$MODEL" --catalog "$OUT"
 
-step "Evaluating the index on text queries (notebooks-export/texts.txt)"
-"$BIN" embed --weights "$MODEL" --texts notebooks-export/texts.txt --out "$OUT/queries.npy"
-"$BIN" eval --vectors "$OUT/embeddings.npy" --queries "$OUT/queries.npy" --trees 1,2,5,10,25 --k 1,10 \
-  --out "$OUT/eval" | tail -n 20
+step "Evaluating Annoy settings: text queries (notebooks-export/texts.txt) against the photos"
+"$BIN" embed --weights "$MODEL" --images samples/abo/*.jpg --out "$OUT/eval-base.npy"
+"$BIN" embed --weights "$MODEL" --texts notebooks-export/texts.txt --out "$OUT/eval-queries.npy"
+"$BIN" eval --vectors "$OUT/eval-base.npy" --queries "$OUT/eval-queries.npy" --trees 1,2,5,10,25 --k 1,10 \
+  --out "$OUT/eval"
 
 if [ "${SERVE:-1}" = "0" ]; then exit 0; fi
 step "Serving: open http://$HOST:$PORT/ (Ctrl-C stops)"

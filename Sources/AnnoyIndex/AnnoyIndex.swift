@@ -1,2 +1,110 @@
-// AnnoyIndex: placeholder until its issue lands.
+// A saved Annoy index, mapped read-only (annoylib.h's load): no copy, roots found the way Annoy
+// finds them, and every tree node checked so a corrupt file gives an error instead of a crash.
 import ClipCore
+
+public final class AnnoyIndex: @unchecked Sendable {
+    public let path: String
+    public let metric: Metric
+    public let layout: NodeLayout
+    public var dimension: Int { layout.f }
+    public let nodeCount: Int
+    /// Annoy's `_n_items`: the n_descendants of the roots.
+    public let itemCount: Int
+    /// Annoy's `_roots`, in its order.
+    public let roots: [Int32]
+    let file: MappedFile
+    let base: UnsafeMutableRawPointer
+
+    public var treeCount: Int { roots.count }
+    public var fileSize: Int { file.count }
+
+    public init(path: String, metric: Metric, dimension: Int) throws {
+        guard dimension > 0 else { throw AnnoyError("index.dim", "the dimension must be positive (got \(dimension))") }
+        layout = NodeLayout(metric: metric, f: dimension)
+        self.path = path
+        self.metric = metric
+        file = try MappedFile(path: path)
+        guard file.count > 0, let p = file.baseAddress else {
+            throw AnnoyError("index.empty", "'\(path)' is empty (0 bytes): the index holds no items; rebuild it from vectors with at least one row")
+        }
+        guard file.count % layout.size == 0 else {
+            throw AnnoyError("index.size",
+                "'\(path)' is \(file.count) bytes, not a multiple of the \(layout.size)-byte node of a \(metric.rawValue) index of dimension \(dimension): the file is truncated or corrupt, or it was built with another --dim/--metric")
+        }
+        base = UnsafeMutableRawPointer(mutating: p)
+        nodeCount = file.count / layout.size
+        (roots, itemCount) = Self.findRoots(base, layout: layout, nodeCount: nodeCount)
+        try validate()
+    }
+
+    @inline(__always)
+    func node(_ i: Int32) -> NodeRef { NodeRef(base + Int(i) * layout.size, layout) }
+
+    /// annoylib.h's load: the trailing run of nodes sharing the last node's n_descendants are the
+    /// roots; if the first and last of the run have the same children[0], the last is the original
+    /// of a copied root and is dropped.
+    static func findRoots(_ base: UnsafeMutableRawPointer, layout: NodeLayout, nodeCount: Int) -> ([Int32], Int) {
+        var roots: [Int32] = []
+        var m: Int32 = -1
+        var i = nodeCount - 1
+        while i >= 0 {
+            let k = NodeRef(base + i * layout.size, layout).nDescendants
+            if m == -1 || k == m { roots.append(Int32(i)); m = k } else { break }
+            i -= 1
+        }
+        let first = NodeRef(base + Int(roots[0]) * layout.size, layout)
+        let last = NodeRef(base + Int(roots[roots.count - 1]) * layout.size, layout)
+        if roots.count > 1 && first.children[0] == last.children[0] { roots.removeLast() }
+        return (roots, Int(m))
+    }
+
+    /// Every tree node must point inside the file: buckets at items, splits at earlier nodes
+    /// (Annoy writes children before parents), so the search can neither read out of range nor loop.
+    private func validate() throws {
+        let bad = { (what: String) in
+            AnnoyError("index.corrupt", "'\(self.path)' is corrupt: \(what); rebuild the index (or check --dim/--metric)")
+        }
+        guard itemCount >= 1, itemCount <= nodeCount else {
+            throw bad("its roots claim \(itemCount) items in a file of \(nodeCount) nodes")
+        }
+        for i in itemCount..<nodeCount {
+            let n = node(Int32(i))
+            let nd = Int(n.nDescendants)
+            guard nd >= 1 else { throw bad("node \(i) has \(nd) descendants") }
+            if nd <= layout.K {
+                for c in 0..<nd where n.children[c] < 0 || Int(n.children[c]) >= itemCount {
+                    throw bad("bucket node \(i) names item \(n.children[c]), outside 0..<\(itemCount)")
+                }
+            } else {
+                for c in 0..<2 where n.children[c] < 0 || Int(n.children[c]) >= i {
+                    throw bad("split node \(i) has child id \(n.children[c]) out of range (0..<\(i))")
+                }
+            }
+        }
+    }
+
+    /// The stored vector of item `i` (for Dot, without the extra coordinate).
+    public func item(_ i: Int) -> [Float] {
+        let n = node(Int32(i))
+        return Array(UnsafeBufferPointer(start: n.v, count: dimension))
+    }
+
+    /// Checks a query batch against this index: dimension, finiteness.
+    public func checkQueries(_ q: Matrix) throws {
+        guard q.cols == dimension else {
+            throw AnnoyError("query.dim", "the query vectors have \(q.cols) columns but the index '\(path)' has dimension \(dimension); embed the queries with the model that built the index")
+        }
+        try q.requireFinite("query")
+    }
+
+    /// Checks k and search_k: k at most the collection, search_k (when given) at least k.
+    public func checkParameters(k: Int, searchK: Int?) throws {
+        guard k >= 1 else { throw AnnoyError("query.k", "k must be at least 1 (got \(k))") }
+        guard k <= itemCount else {
+            throw AnnoyError("query.k", "k=\(k) is larger than the collection: the index holds \(itemCount) items; ask for at most \(itemCount)")
+        }
+        if let s = searchK, s != -1, s < k {
+            throw AnnoyError("query.search-k", "search_k=\(s) is smaller than k=\(k): Annoy would inspect fewer candidates than it must return; use search_k ≥ k (or -1 for the default \(k) × \(treeCount) trees)")
+        }
+    }
+}

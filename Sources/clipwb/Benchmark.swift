@@ -8,7 +8,7 @@ import Foundation
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure things for docs/benchmarks.md (timings are reported, never asserted).",
-        subcommands: [LoadTimes.self])
+        subcommands: [LoadTimes.self, BenchEncoders.self])
 }
 
 struct LoadTimes: ParsableCommand {

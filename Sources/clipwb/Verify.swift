@@ -1,6 +1,112 @@
+// `clipwb verify`: our tokenizer, preprocessing and encoders against a clip-reference file, stage by stage.
 import ArgumentParser
+import ClipCore
+import ClipImage
+import ClipModel
+import ClipTokenizer
+import ClipWeights
+import Foundation
 
 struct Verify: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "verify", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("'verify' is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check tokens, pixels and embeddings against a PyTorch reference file, stage by stage.",
+        discussion: """
+        Stages: tokens (our tokenizer on the reference's strings, compared exactly), pixels (our decode + \
+        preprocessing of --images DIR/<name> against the reference's pixels), image embeddings twice — end to \
+        end (our pixels → our model) and model only (the reference's pixels → our model) — and text embeddings \
+        twice (our tokens / the reference's tokens → our model). Embeddings pass when every row's cosine \
+        similarity reaches the tolerance: \(Tolerances.float32Cosine) when the weights hold the values the \
+        reference was computed with, \(Tolerances.float16Cosine) when they are a float16/bfloat16 rounding of \
+        float32 reference weights (the file's stored dtype against the reference's weights_dtype attribute). \
+        Pixels pass with max |diff| ≤ \(Tolerances.pixelMaxAbsDiff). Exit status: 0 pass, 1 fail, 2 bad input.
+        """
+    )
+
+    @Option(help: "The weights file (clip-hdf5 .h5 or .safetensors).")
+    var weights: String
+
+    @Option(help: "The clip-reference .h5 file made by the exporter.")
+    var reference: String
+
+    @Option(help: "The folder holding the reference's images (its /images/names are relative to it).")
+    var images: String
+
+    @Flag(help: "Print one JSON object with every figure.")
+    var json = false
+
+    @Option(help: "Minimum cosine similarity for embeddings (default: by weights dtype).")
+    var tolerance: Double?
+
+    @Option(help: "Maximum absolute pixel difference.")
+    var pixelTolerance: Double = Tolerances.pixelMaxAbsDiff
+
+    @Option(help: "Inputs per forward pass.")
+    var batch: Int = 16
+
+    func validate() throws {
+        if let t = tolerance, !(t > -1 && t <= 1) { throw ValidationError("--tolerance is a cosine similarity in (-1, 1], got \(t)") }
+        if !(pixelTolerance >= 0) { throw ValidationError("--pixel-tolerance must be ≥ 0, got \(pixelTolerance)") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+    }
+
+    func run() throws {
+        let report = try reportingErrors { () throws -> VerifyReport in
+            let ref = try ReferenceFile(path: reference)
+            let model = try ModelLoading.load(weights)
+            let dtype = try StoredDType.of(weightsPath: weights)
+            let cosine = tolerance ?? Tolerances.cosine(weights: dtype, reference: ref.weightsDType)
+            try ref.check(against: model.config)
+            return try VerifyRun(model: model, ref: ref, imagesDir: images, batch: batch).run(
+                weightsDType: dtype, minCosine: cosine, pixelTolerance: pixelTolerance)
+        }
+        if json { try printJSON(report) } else { print(report.text(weights: weights, reference: reference), terminator: "") }
+        if !report.pass { throw ExitCode(Exit.failed) }
+    }
+}
+
+/// The tolerances verify applies, each named beside its reason (see docs/parity.md).
+enum Tolerances {
+    /// float32 weights, reference computed from the same values: only summation order differs.
+    static let float32Cosine = 0.99999
+    /// float16/bfloat16 copies of float32 reference weights: ~3 decimal digits per weight.
+    static let float16Cosine = 0.9995
+    /// PIL's pipeline is reproduced exactly; 1e-5 leaves room only for float32 normalize rounding.
+    static let pixelMaxAbsDiff = 1e-5
+
+    static func cosine(weights: String, reference: String?) -> Double {
+        let rounded = weights != "f32" && (reference.map { StoredDType.normalize($0) } ?? "f32") == "f32"
+        return rounded ? float16Cosine : float32Cosine
+    }
+}
+
+/// The dtype a weights file stores its tensors in (most tensors'), as f32 / f16 / bf16.
+enum StoredDType {
+    static func of(weightsPath path: String) throws -> String {
+        switch FileSniffer.kind(of: try MappedFile(path: path)) {
+        case .safetensors:
+            let counts = Dictionary(grouping: try SafetensorsFile(path: path).entries.values, by: { $0.dtype.rawValue })
+            return counts.max { $0.value.count < $1.value.count }?.key ?? "f32"
+        case .hdf5:
+            let f = try HDF5File(path: path)
+            var sizes: [Int: Int] = [:]
+            for d in try f.datasets(under: "/") {
+                let i = try f.info(d)
+                if i.kind == .float, i.count > 1 { sizes[i.elementSize, default: 0] += 1 }
+            }
+            let size = sizes.max { $0.value < $1.value }?.key ?? 4
+            return size == 2 ? "f16" : size == 8 ? "f64" : "f32"
+        default:
+            return "f32"
+        }
+    }
+
+    /// "float16"/"float32"/"bfloat16" (exporter attributes) → f16/f32/bf16.
+    static func normalize(_ s: String) -> String {
+        switch s.lowercased() {
+        case "float16", "f16", "half": "f16"
+        case "bfloat16", "bf16": "bf16"
+        default: "f32"
+        }
+    }
 }

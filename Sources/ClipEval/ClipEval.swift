@@ -1,2 +1,0 @@
-// ClipEval: placeholder until its issue lands.
-import ClipCore

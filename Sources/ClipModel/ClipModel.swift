@@ -1,2 +1,0 @@
-// ClipModel: placeholder until its issue lands.
-import ClipCore

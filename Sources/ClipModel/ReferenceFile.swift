@@ -1,0 +1,66 @@
+// A clip-reference file (spec: /work/shared/specs/clip-hdf5.md §2): the PyTorch outputs verify compares with.
+import ClipCore
+import ClipWeights
+
+/// A clip-reference file's contents (spec: /work/shared/specs/clip-hdf5.md §2).
+public struct ReferenceFile: Sendable {
+    public let path: String
+    public let names: [String]
+    public let pixels: [Float]
+    public let imageEmbeddings: Matrix
+    public let strings: [String]
+    public let tokens: [Int32]
+    public let textEmbeddings: Matrix
+    public let pixelShape: [Int]
+    public let weightsDType: String?
+
+    public init(path: String) throws {
+        self.path = path
+        let f = try HDF5File(path: path)
+        let format: String? = if case .string(let s)? = try? f.attribute("format") { s } else { nil }
+        guard format == "clip-reference" else {
+            let hint = format == "clip-hdf5" ? "this is a clip-hdf5 weights file; pass it as --weights and the reference as --reference"
+                : "it has no format=\"clip-reference\" attribute; pass the reference .h5 the exporter wrote"
+            throw ModelError("verify.not-reference", "'\(path)' is not a clip-reference file: \(hint)")
+        }
+        for d in ["/images/names", "/images/pixels", "/images/embeddings", "/texts/strings", "/texts/tokens", "/texts/embeddings"]
+        where !f.exists(d) {
+            throw ModelError("verify.reference-incomplete", "reference '\(path)' lacks the dataset \(d); re-export it")
+        }
+        names = try f.readStrings("/images/names")
+        pixelShape = try f.info("/images/pixels").shape
+        pixels = try f.readFloats("/images/pixels")
+        let ie = try f.info("/images/embeddings").shape, te = try f.info("/texts/embeddings").shape
+        guard ie.count == 2, te.count == 2, ie[0] == names.count, pixelShape.count == 4, pixelShape[0] == names.count else {
+            throw ModelError("verify.reference-shape", "reference '\(path)' has inconsistent shapes: names \(names.count), pixels \(pixelShape), image embeddings \(ie)")
+        }
+        imageEmbeddings = Matrix(rows: ie[0], cols: ie[1], data: try f.readFloats("/images/embeddings"))
+        strings = try f.readStrings("/texts/strings")
+        tokens = try f.readInt32s("/texts/tokens")
+        guard te[0] == strings.count, strings.isEmpty || tokens.count % strings.count == 0 else {
+            throw ModelError("verify.reference-shape", "reference '\(path)' has \(strings.count) strings, \(tokens.count) token ids and text embeddings \(te)")
+        }
+        textEmbeddings = Matrix(rows: te[0], cols: te[1], data: try f.readFloats("/texts/embeddings"))
+        weightsDType = if case .string(let s)? = try? f.attribute("weights_dtype") { s } else { nil }
+    }
+
+    /// The reference must have been made for a model of this configuration.
+    public func check(against c: CLIPConfig) throws {
+        guard imageEmbeddings.cols == c.embedDim, textEmbeddings.cols == c.embedDim else {
+            throw ModelError("verify.mismatch", "the reference's embeddings have \(imageEmbeddings.cols) dimensions but the weights' embed_dim is \(c.embedDim); pass the weights this reference was made with")
+        }
+        guard pixelShape[1] == 3, pixelShape[2] == c.imageResolution, pixelShape[3] == c.imageResolution else {
+            throw ModelError("verify.mismatch", "the reference's pixels are \(pixelShape.dropFirst()) but the model takes 3×\(c.imageResolution)×\(c.imageResolution)")
+        }
+        guard tokens.count == strings.count * c.contextLength else {
+            throw ModelError("verify.mismatch", "the reference's tokens are not rows of the model's context length \(c.contextLength)")
+        }
+    }
+}
+
+extension ReferenceFile {
+    public var imageCount: Int { names.count }
+    public var textCount: Int { strings.count }
+    /// Floats per reference image (3·h·w).
+    public var pixelsPerImage: Int { pixelShape.dropFirst().reduce(1, *) }
+}

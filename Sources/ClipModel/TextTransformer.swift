@@ -1,0 +1,68 @@
+// openai/CLIP's encode_text: token_embedding + positional_embedding, causal residual blocks, ln_final,
+// features at the argmax-id position (the end token), @ text_projection. Because attention is causal and
+// only the end-token row is read, positions after it cannot change the result: each sequence is cut at
+// its end token and the cut sequences are packed into one [Σ lengths, width] matrix (exact).
+import ClipWeights
+
+struct TextTransformer {
+    let config: CLIPConfig
+    let tokenEmbedding, positionalEmbedding, lnFinalWeight, lnFinalBias, textProjection: UnsafePointer<Float>
+    let blocks: [ResidualAttentionBlock]
+
+    init(_ weights: CLIPWeights) throws {
+        let c = weights.config
+        config = c
+        let w = c.transformerWidth
+        func t(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
+            try ModelTensors.pointer(weights, name, shape)
+        }
+        tokenEmbedding = try t("token_embedding.weight", [c.vocabSize, w])
+        positionalEmbedding = try t("positional_embedding", [c.contextLength, w])
+        lnFinalWeight = try t("ln_final.weight", [w]); lnFinalBias = try t("ln_final.bias", [w])
+        textProjection = try t("text_projection", [w, c.embedDim])
+        blocks = try (0..<c.transformerLayers).map {
+            try ResidualAttentionBlock(weights, prefix: "transformer.resblocks.\($0).", width: w, heads: c.transformerHeads)
+        }
+    }
+
+    /// `text.argmax(dim=-1)`: the first position holding the largest id (the end token).
+    static func endPosition(_ ids: ArraySlice<Int32>) -> Int {
+        var best = ids.startIndex
+        for i in ids.indices where ids[i] > ids[best] { best = i }
+        return best - ids.startIndex
+    }
+
+    /// The sequence lengths the encoder runs: through the end token, or the whole context when `full`.
+    func layout(_ tokens: [Int32], count: Int, full: Bool) -> SequenceLayout {
+        let n = config.contextLength
+        let ends = (0..<count).map { s in Self.endPosition(tokens[(s * n)..<((s + 1) * n)]) }
+        return SequenceLayout(lengths: full ? Array(repeating: n, count: count) : ends.map { $0 + 1 }, causal: true, readouts: ends)
+    }
+
+    /// tokens: [count, contextLength] ids (validated by the caller) → out: [count, embedDim].
+    func forward(tokens: [Int32], layout: SequenceLayout, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let w = config.transformerWidth, n = config.contextLength
+        let x = ws.x, h = ws.h
+        // x[start_s + t] = token_embedding[tokens[s, t]] + positional_embedding[t]
+        tokens.withUnsafeBufferPointer { ids in
+            for s in 0..<layout.count {
+                for t in 0..<layout.lengths[s] {
+                    let row = x + (layout.starts[s] + t) * w
+                    let e = tokenEmbedding + Int(ids[s * n + t]) * w, pos = positionalEmbedding + t * w
+                    for j in 0..<w { row[j] = e[j] + pos[j] }
+                }
+            }
+        }
+        var pending: UnsafePointer<Float>? = nil
+        for (i, block) in blocks.enumerated() {
+            pending = block.forward(ws, layout: layout, pending: pending, keep: i == blocks.count - 1 ? .readout : .all, pool: pool)
+        }
+        // x now holds one end-token row per sequence: out = ln_final(x + pending) @ text_projection: [w, embedDim]
+        for r in 0..<layout.count {
+            if let p = pending { Rows.add(x + r * w, p, w) }
+            Kernels.layerNorm(x + r * w, h + r * w, width: w, gamma: lnFinalWeight, beta: lnFinalBias)
+        }
+        GEMM.matmul(h, lda: w, textProjection, ldb: config.embedDim, transB: false, out, ldc: config.embedDim,
+                    m: layout.count, n: config.embedDim, k: w)
+    }
+}

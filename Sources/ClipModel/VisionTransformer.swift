@@ -1,0 +1,79 @@
+// openai/CLIP's VisionTransformer.forward: conv1 (as one GEMM over im2col'd patches), class token,
+// positional embedding, ln_pre, the residual blocks, ln_post on the class token, @ proj.
+import ClipWeights
+
+struct VisionTransformer {
+    let config: CLIPConfig
+    let conv1, classEmbedding, positionalEmbedding, lnPreWeight, lnPreBias: UnsafePointer<Float>
+    let lnPostWeight, lnPostBias, proj: UnsafePointer<Float>
+    let blocks: [ResidualAttentionBlock]
+
+    init(_ weights: CLIPWeights) throws {
+        let c = weights.config
+        config = c
+        let w = c.visionWidth, p = c.visionPatchSize
+        func t(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
+            try ModelTensors.pointer(weights, "visual." + name, shape)
+        }
+        conv1 = try t("conv1.weight", [w, 3, p, p])
+        classEmbedding = try t("class_embedding", [w])
+        positionalEmbedding = try t("positional_embedding", [c.visionTokens, w])
+        lnPreWeight = try t("ln_pre.weight", [w]); lnPreBias = try t("ln_pre.bias", [w])
+        lnPostWeight = try t("ln_post.weight", [w]); lnPostBias = try t("ln_post.bias", [w])
+        proj = try t("proj", [w, c.embedDim])
+        blocks = try (0..<c.visionLayers).map {
+            try ResidualAttentionBlock(weights, prefix: "visual.transformer.resblocks.\($0).", width: w, heads: c.visionHeads)
+        }
+    }
+
+    /// Floats the im2col patches need for `images` images: [images·grid², 3·patch²].
+    func patchFloats(_ images: Int) -> Int { images * config.gridSize * config.gridSize * 3 * config.visionPatchSize * config.visionPatchSize }
+
+    /// pixels: [images, 3, res, res] normalized → out: [images, embedDim].
+    func forward(pixels: UnsafePointer<Float>, images b: Int, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let w = config.visionWidth, g = config.gridSize, n = config.visionTokens
+        let patchLen = 3 * config.visionPatchSize * config.visionPatchSize
+        im2col(pixels, images: b, into: ws.f, pool: pool)
+        // emb: [images·grid², w] = patches: [images·grid², 3·p·p] · conv1.weightᵀ: [3·p·p, w]
+        GEMM.linear(ws.f, lda: patchLen, conv1, ldw: patchLen, ws.ctx, ldc: w, m: b * g * g, n: w, k: patchLen, pool: pool)
+        // x[image, t] = ln_pre((t == 0 ? class_embedding : emb[image, t − 1]) + positional_embedding[t])
+        let x = ws.x, emb = ws.ctx, h = ws.h
+        Rows.forEach(b * n, width: w, pool: pool) { r in
+            let (img, t) = (r / n, r % n)
+            let src = t == 0 ? classEmbedding : UnsafePointer(emb + (img * g * g + t - 1) * w)
+            for j in 0..<w { h[r * w + j] = src[j] + positionalEmbedding[t * w + j] }
+            Kernels.layerNorm(h + r * w, x + r * w, width: w, gamma: lnPreWeight, beta: lnPreBias)
+        }
+        let layout = SequenceLayout(lengths: Array(repeating: n, count: b), causal: false, readouts: Array(repeating: 0, count: b))
+        var pending: UnsafePointer<Float>? = nil
+        for (i, block) in blocks.enumerated() {
+            pending = block.forward(ws, layout: layout, pending: pending, keep: i == blocks.count - 1 ? .readout : .all, pool: pool)
+        }
+        // x now holds one class-token row per image: out = ln_post(x + pending) @ proj: [w, embedDim]
+        for r in 0..<b {
+            if let p = pending { Rows.add(x + r * w, p, w) }
+            Kernels.layerNorm(x + r * w, h + r * w, width: w, gamma: lnPostWeight, beta: lnPostBias)
+        }
+        GEMM.matmul(h, lda: w, proj, ldb: config.embedDim, transB: false, out, ldc: config.embedDim,
+                    m: b, n: config.embedDim, k: w)
+    }
+
+    /// patches[image·grid² + gy·grid + gx, c·p² + ky·p + kx] = pixels[image, c, gy·p + ky, gx·p + kx]
+    /// (conv1.weight's [out, c, ky, kx] order, and the grid flattened row-major as `reshape` does).
+    func im2col(_ pixels: UnsafePointer<Float>, images b: Int, into patches: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let p = config.visionPatchSize, g = config.gridSize, res = config.imageResolution
+        let patchLen = 3 * p * p
+        pool.parallelFor(b * g) { job in
+            let (img, gy) = (job / g, job % g)
+            for gx in 0..<g {
+                let dst = patches + ((img * g + gy) * g + gx) * patchLen
+                for c in 0..<3 {
+                    for ky in 0..<p {
+                        let src = pixels + ((img * 3 + c) * res + gy * p + ky) * res + gx * p
+                        (dst + (c * p + ky) * p).update(from: src, count: p)
+                    }
+                }
+            }
+        }
+    }
+}

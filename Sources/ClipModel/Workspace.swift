@@ -1,0 +1,89 @@
+// Activation buffers of one forward pass, owned here and reused across calls (no page faults per batch).
+import ClipCore
+import ClipWeights
+
+final class Workspace {
+    let tokens: Int
+    let width: Int
+    private let storage: FloatBuffer
+    /// Residual stream [tokens, width].
+    let x: UnsafeMutablePointer<Float>
+    /// LayerNorm output [tokens, width].
+    let h: UnsafeMutablePointer<Float>
+    /// Attention context [tokens, width].
+    let ctx: UnsafeMutablePointer<Float>
+    /// in_proj output [tokens, 3·width].
+    let qkv: UnsafeMutablePointer<Float>
+    /// MLP hidden [tokens, 4·width]; also holds the ViT's im2col patches and patch embeddings.
+    let f: UnsafeMutablePointer<Float>
+    /// Per-worker attention scratch.
+    let attention: UnsafeMutablePointer<Float>
+
+    let longest: Int
+    let fCount: Int
+
+    /// `minF`: floats `f` must hold at least (the ViT's patches may need more than tokens·4·width).
+    init(tokens: Int, width: Int, longest: Int, headDim: Int, threads: Int, minF: Int = 0) {
+        self.tokens = tokens
+        self.width = width
+        self.longest = longest
+        fCount = max(tokens * 4 * width, minF)
+        let att = threads * Attention.scratchCount(longest: longest, headDim: headDim)
+        let sizes = [tokens * width, tokens * width, tokens * width, tokens * 3 * width, fCount, att]
+        storage = FloatBuffer(count: sizes.reduce(0, +))
+        var p = storage.pointer.baseAddress!
+        var parts: [UnsafeMutablePointer<Float>] = []
+        for s in sizes {
+            parts.append(p)
+            p += s
+        }
+        (x, h, ctx, qkv, f, attention) = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
+    }
+}
+
+/// Keeps the last workspace when the next forward fits in it.
+final class WorkspaceCache: @unchecked Sendable {
+    private var cached: Workspace?
+    private let lock = NSLockLike()
+
+    func take(tokens: Int, width: Int, longest: Int, headDim: Int, threads: Int, minF: Int = 0) -> Workspace {
+        lock.locked {
+            if let w = cached, w.tokens >= tokens, w.width == width, w.longest >= longest, w.fCount >= minF {
+                cached = nil
+                return w
+            }
+            cached = nil
+            return Workspace(tokens: tokens, width: width, longest: longest, headDim: headDim, threads: threads, minF: minF)
+        }
+    }
+
+    func giveBack(_ w: Workspace) {
+        lock.locked {
+            if cached == nil || cached!.tokens < w.tokens { cached = w }
+        }
+    }
+}
+
+/// Shape-checked tensor access: every tensor the model reads must exist with the shape the config predicts.
+enum ModelTensors {
+    static func pointer(_ weights: CLIPWeights, _ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
+        let t = try weights.tensor(name)
+        guard t.shape == shape else {
+            throw ModelError("model.shape", "tensor '\(name)' has shape \(t.shape), but the configuration needs \(shape); the weights file does not match its config")
+        }
+        return t.data.baseAddress!
+    }
+}
+
+/// The error type of ClipModel.
+public struct ModelError: ClipwbError, Equatable {
+    public let code: String
+    public let message: String
+    public let kind: ErrorKind
+
+    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
+        self.code = code
+        self.message = message
+        self.kind = kind
+    }
+}

@@ -1,0 +1,88 @@
+// Each hot kernel against its naive twin.
+import Foundation
+import Testing
+@testable import ClipModel
+
+@Suite struct KernelTests {
+    /// linear (split across the pool, and not) against the naive matmul, plain and accumulating.
+    @Test(arguments: [(3, 40, 16), (50, 768, 64), (130, 300, 200), (8, 1536, 96)])
+    func linearMatchesNaive(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomFloats(m * k, seed: 1), w = randomFloats(n * k, seed: 2), c0 = randomFloats(m * n, seed: 3)
+        for accumulate in [false, true] {
+            var ours = c0
+            a.withUnsafeBufferPointer { ap in
+                w.withUnsafeBufferPointer { wp in
+                    ours.withUnsafeMutableBufferPointer { cp in
+                        GEMM.linear(ap.baseAddress!, lda: k, wp.baseAddress!, ldw: k, cp.baseAddress!, ldc: n,
+                                    m: m, n: n, k: k, accumulate: accumulate)
+                    }
+                }
+            }
+            var naive = c0
+            GEMM.naiveMatmul(a, lda: k, w, ldb: k, transB: true, &naive, ldc: n, m: m, n: n, k: k, beta: accumulate ? 1 : 0)
+            #expect(maxAbsDiff(ours, naive) < 1e-4 * Float(k).squareRoot(), "m=\(m) n=\(n) k=\(k) accumulate=\(accumulate)")
+        }
+    }
+
+    @Test func matmulBothLayoutsMatchNaive() {
+        let (m, n, k) = (7, 19, 33)
+        let a = randomFloats(m * k, seed: 4), b = randomFloats(n * k, seed: 5)
+        for transB in [false, true] {
+            var ours = [Float](repeating: 0, count: m * n), naive = ours
+            GEMM.matmul(a, lda: k, b, ldb: transB ? k : n, transB: transB, &ours, ldc: n, m: m, n: n, k: k, alpha: 0.5)
+            GEMM.naiveMatmul(a, lda: k, b, ldb: transB ? k : n, transB: transB, &naive, ldc: n, m: m, n: n, k: k, alpha: 0.5)
+            #expect(maxAbsDiff(ours, naive) < 1e-5, "transB=\(transB)")
+        }
+    }
+
+    @Test func expIsWithinTwoUlps() {
+        var worst: Float = 0
+        for i in 0..<4000 {
+            let x = Float(i - 2000) * 0.0435  // −87 … 87
+            let lanes = Kernels.exp(V16(repeating: x))
+            let truth = Float(Foundation.exp(Double(x)))
+            worst = max(worst, abs(lanes[0] - truth) / truth.ulp)
+        }
+        #expect(worst <= 2, "worst error \(worst) ulp")
+    }
+
+    @Test func layerNormMatchesNaive() {
+        let w = 768
+        let x = randomFloats(w, seed: 6).map { $0 * 3 + 0.5 }, g = randomFloats(w, seed: 7), b = randomFloats(w, seed: 8)
+        var out = [Float](repeating: 0, count: w)
+        Kernels.layerNorm(x, &out, width: w, gamma: g, beta: b)
+        #expect(maxAbsDiff(out, Kernels.naiveLayerNorm(x, gamma: g, beta: b)) < 2e-6)
+    }
+
+    @Test func quickGELUMatchesNaive() {
+        let x = randomFloats(3072, seed: 9).map { $0 * 12 }
+        let bias = randomFloats(3072, seed: 10)
+        var ours = x
+        Kernels.biasQuickGELU(&ours, width: x.count, bias: bias)
+        let naive = Kernels.naiveQuickGELU(zip(x, bias).map { $0 + $1 })
+        #expect(maxAbsDiff(ours, naive) < 2e-6)
+    }
+
+    @Test(arguments: [1, 5, 16, 50, 77])
+    func softmaxMatchesNaive(_ n: Int) {
+        let x = randomFloats(n, seed: UInt64(n)).map { $0 * 20 }
+        var ours = x
+        Kernels.softmax(&ours, count: n)
+        #expect(maxAbsDiff(ours, Kernels.naiveSoftmax(x)) < 1e-6)
+        #expect(abs(ours.reduce(0, +) - 1) < 1e-5)
+    }
+
+    /// Many short jobs in a row: every item runs exactly once (the pool's claim protocol).
+    @Test func poolRunsEachItemOnce() {
+        let pool = WorkerPool(threads: 3)
+        for job in 0..<2000 {
+            let count = 1 + job % 37
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0, count: count)
+            pool.parallelFor(count) { i in hits[i] += 1 }
+            #expect((0..<count).allSatisfy { hits[$0] == 1 }, "job \(job)")
+            hits.deallocate()
+        }
+    }
+}

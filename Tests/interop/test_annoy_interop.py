@@ -1,0 +1,149 @@
+"""Interop with the real Python `annoy` (1.17.3): same ids both ways, same trees with one thread.
+
+Run by `make test` with CLIPWB pointing at the clipwb binary.
+"""
+import json
+import subprocess
+
+import annoy
+import h5py
+import numpy as np
+import pytest
+from conftest import clipwb_path
+
+N, DIM, QUERIES, TREES, SEED = 2000, 40, 100, 5, 42
+HEADER = {"angular": 12, "euclidean": 16, "dot": 16}
+CHILDREN = {"angular": 4, "euclidean": 8, "dot": 4}
+
+
+def run(*args, ok=True):
+    p = subprocess.run([clipwb_path(), *map(str, args)], capture_output=True, text=True)
+    if ok:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("annoy")
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((N, DIM)).astype(np.float32)
+    q = rng.standard_normal((QUERIES, DIM)).astype(np.float32)
+    np.save(d / "x.npy", x)
+    np.save(d / "q.npy", q)
+    return d, x, q
+
+
+def annoy_index(metric, x, path):
+    a = annoy.AnnoyIndex(DIM, metric)
+    a.set_seed(SEED)
+    for i, v in enumerate(x):
+        a.add_item(i, v)
+    a.build(TREES, n_jobs=1)
+    a.save(str(path))
+    return a
+
+
+def clipwb_ids(index, queries, k, *extra):
+    out = run("index", "query", "--index", index, "--vectors", queries, "--k", k, "--json", *extra).stdout
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("metric", ["angular", "euclidean", "dot"])
+@pytest.mark.parametrize("search_k", [-1, 50, 1000])
+def test_annoy_built_index_queried_by_clipwb(data, metric, search_k):
+    d, x, q = data
+    path = d / f"annoy-{metric}.ann"
+    a = annoy_index(metric, x, path)
+    extra = ["--dim", DIM, "--metric", metric] + ([] if search_k == -1 else ["--search-k", search_k])
+    got = clipwb_ids(path, d / "q.npy", 10, *extra)
+    for i in range(QUERIES):
+        ids, dists = a.get_nns_by_vector(q[i], 10, search_k=search_k, include_distances=True)
+        assert got["ids"][i] == ids, f"query {i}"
+        np.testing.assert_allclose(got["distances"][i], dists, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("metric", ["angular", "euclidean", "dot"])
+def test_clipwb_built_index_loads_in_annoy(data, metric):
+    d, x, q = data
+    path = d / f"clipwb-{metric}.ann"
+    run("index", "build", "--vectors", d / "x.npy", "--trees", TREES, "--metric", metric, "--seed", SEED,
+        "--threads", 2, "--out", path)
+    side = json.loads(open(str(path) + ".json").read())
+    assert (side["dimension"], side["metric"], side["trees"], side["items"]) == (DIM, metric, TREES, N)
+    a = annoy.AnnoyIndex(DIM, metric)
+    a.load(str(path))
+    assert a.get_n_items() == N and a.get_n_trees() == TREES
+    got = clipwb_ids(path, d / "q.npy", 10)
+    for i in range(QUERIES):
+        assert a.get_nns_by_vector(q[i], 10) == got["ids"][i], f"query {i}"
+
+
+@pytest.mark.parametrize("metric", ["angular", "euclidean", "dot"])
+def test_single_thread_build_has_annoys_trees(data, metric):
+    """Same seed, one thread: every item node, bucket and split topology equals Annoy's. Split-plane
+    floats may differ in the last bits: the annoy wheel is built with -ffast-math, so GCC normalises
+    with rsqrt + one Newton step (hardware-specific) where clipwb divides by sqrt."""
+    d, x, _ = data
+    ours, theirs = d / f"ours1-{metric}.ann", d / f"theirs1-{metric}.ann"
+    annoy_index(metric, x, theirs)
+    run("index", "build", "--vectors", d / "x.npy", "--trees", TREES, "--metric", metric, "--seed", SEED,
+        "--threads", 1, "--out", ours)
+    size = HEADER[metric] + 4 * DIM
+    A = np.frombuffer(theirs.read_bytes(), np.uint8).reshape(-1, size)
+    C = np.frombuffer(ours.read_bytes(), np.uint8).reshape(-1, size)
+    assert A.shape == C.shape
+    nd_a, nd_c = A[:, :4].copy().view(np.int32)[:, 0], C[:, :4].copy().view(np.int32)[:, 0]
+    assert (nd_a == nd_c).all()
+    K = (size - CHILDREN[metric]) // 4
+    co = CHILDREN[metric]
+    split = nd_a > K
+    split[:N] = False
+    assert (A[split][:, co:co + 8] == C[split][:, co:co + 8]).all(), "split children differ"
+    bucket = nd_a <= K
+    bucket[:N] = False
+    assert (A[bucket] == C[bucket]).all(), "bucket nodes differ"
+    if metric != "dot":  # Dot's extra coordinate goes through the same rsqrt approximation
+        assert (A[:N] == C[:N]).all(), "item nodes differ"
+    np.testing.assert_allclose(A[split][:, HEADER[metric]:].copy().view(np.float32),
+                               C[split][:, HEADER[metric]:].copy().view(np.float32), atol=1e-5)
+
+
+def test_dimension_mismatch_is_reported(data):
+    d, x, _ = data
+    path = d / "annoy-angular-dim.ann"
+    annoy_index("angular", x, path)
+    np.save(d / "q8.npy", np.ones((2, 8), np.float32))
+    p = run("index", "query", "--index", path, "--dim", DIM, "--vectors", d / "q8.npy", "--k", 3, ok=False)
+    assert p.returncode == 2
+    assert "the query vectors have 8 columns but the index" in p.stderr
+
+
+def test_missing_sidecar_asks_for_dim(data):
+    d, x, _ = data
+    path = d / "annoy-nosidecar.ann"
+    annoy_index("angular", x, path)
+    p = run("index", "query", "--index", path, "--vectors", d / "q.npy", "--k", 3, ok=False)
+    assert p.returncode == 2 and "--dim" in p.stderr
+
+
+def test_eval_reads_ann_benchmarks_hdf5(data, tmp_path):
+    _, x, q = data
+    path = tmp_path / "tiny-angular.hdf5"
+    gt = np.argsort(-(q[:20] @ x[:500].T) / np.linalg.norm(x[:500], axis=1), axis=1)[:, :10].astype(np.int32)
+    with h5py.File(path, "w") as f:
+        f["train"], f["test"], f["neighbors"] = x[:500], q[:20], gt
+    out = tmp_path / "run"
+    run("eval", "--vectors", f"{path}:train", "--queries", f"{path}:test", "--ground-truth", f"{path}:neighbors",
+        "--trees", "1,3", "--search-k", "auto,5000", "--k", "10", "--build-threads", "1", "--out", out)
+    res = json.loads((out / "results.json").read_text())
+    assert len(res["runs"]) == 4
+    best = [r for r in res["runs"] if r["searchK"] == 5000]
+    assert all(r["recall"] == 1.0 for r in best)
+    for f in ["results.csv", "report.md", "plot.svg"]:
+        assert (out / f).exists()
+
+
+def test_eval_images_not_available_yet(tmp_path):
+    p = run("eval", "--images", tmp_path, "--weights", tmp_path / "w", "--out", tmp_path / "o", ok=False)
+    assert p.returncode != 0 and "not available yet" in p.stderr
