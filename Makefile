@@ -63,7 +63,7 @@ demo: deps venv build-release
 	scripts/demo.sh
 
 # Index: clipwb vs Python annoy on 100k × 512 clustered vectors → docs/benchmarks-index.md.
-bench-index: venv
+bench-index: venv build-release
 	scripts/bench-index.sh
 
 # wrk against a live server on loopback, ≤ 30 s of load (scripts/loadtest.sh; WEIGHTS=, DUR=).

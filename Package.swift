@@ -32,7 +32,7 @@ let package = Package(
                 resources: [.copy("Resources/bpe_simple_vocab_48894.txt"), .copy("Resources/LICENSE-bpe-vocab.md")], swiftSettings: v5),
         .target(name: "ClipImage", dependencies: ["ClipCore", "CJPEG", "CPNG"], swiftSettings: v5),
         // ClipModel: Haswell+ (AVX2, FMA) so its SIMD16 row kernels are 2 instructions per op, not 4 SSE ones.
-        .target(name: "ClipModel", dependencies: ["ClipCore", "ClipWeights", "CBLAS"],
+        .target(name: "ClipModel", dependencies: ["ClipCore", "ClipWeights", "CBLAS", "CKernels"],
                 swiftSettings: v5 + [.unsafeFlags(["-target-cpu", "haswell"])]),
         // AnnoyIndex: FMA (Haswell+) so SIMD16 fused multiply-adds are instructions, not fmaf calls.
         .target(name: "AnnoyIndex", dependencies: ["ClipCore"],
@@ -58,7 +58,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "ClipImageTests", dependencies: ["ClipImage"],
                     resources: [.copy("Fixtures")], swiftSettings: v5),
-        .testTarget(name: "ClipModelTests", dependencies: ["ClipModel", "ClipWeights"], swiftSettings: v5),
+        .testTarget(name: "ClipModelTests", dependencies: ["ClipModel", "ClipWeights", "CKernels"], swiftSettings: v5),
         .testTarget(name: "AnnoyIndexTests", dependencies: ["AnnoyIndex"], swiftSettings: v5),
         .testTarget(name: "ClipEvalTests", dependencies: ["ClipEval"], swiftSettings: v5),
         .testTarget(name: "ClipServerTests", dependencies: [

@@ -45,7 +45,7 @@ def main():
     ap.add_argument("--search-k", default="auto,10000")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--build-jobs", default="1,2", help="n_jobs values to time; the index queried uses n_jobs=1")
+    ap.add_argument("--build-jobs", default="1,2", help="n_jobs values to time; the index queried is the last one's (clipwb's eval queries its last build-threads too)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     x = np.load(a.vectors)
@@ -57,7 +57,7 @@ def main():
     path = os.path.join(tmp, "index.ann")
     for trees in [int(t) for t in a.trees.split(",")]:
         build = {}
-        for jobs in reversed([int(j) for j in a.build_jobs.split(",")]):  # n_jobs=1 last: that index is queried
+        for jobs in [int(j) for j in a.build_jobs.split(",")]:  # the last one built is queried
             idx = annoy.AnnoyIndex(f, a.metric)
             idx.set_seed(a.seed)
             for i, v in enumerate(x):

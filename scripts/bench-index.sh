@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-index`: clipwb's Annoy-compatible index against the Python annoy package on the same
 # vectors and the same sweep; writes docs/benchmarks-index.md. Takes ~10 minutes on 2 cores.
-#   1. a release binary, built once (own scratch path);
+#   1. the release binary (`make build-release`);
 #   2. 100,000 × 512 clustered unit vectors (seeded anisotropic Gaussian mixture) + 1,000 queries;
 #   3. `clipwb eval` (ground truth by exact BLAS search), then eval/annoy_sweep.py with that ground truth;
 #   4. the comparison table; then the same on ABO image embeddings when they exist.
@@ -16,8 +16,8 @@ SEED=${SEED:-42}
 DOC=${DOC:-docs/benchmarks-index.md}
 
 # CLIPWB_BIN=path skips the build (e.g. a binary built elsewhere from the same sources).
-BIN=${CLIPWB_BIN:-.build-index-release/release/clipwb}
-[ -n "${CLIPWB_BIN:-}" ] || swift build -c release --scratch-path .build-index-release --product clipwb
+BIN=${CLIPWB_BIN:-.build/release/clipwb}
+[ -x "$BIN" ] || { echo "no $BIN: run make build-release first" >&2; exit 2; }
 mkdir -p "$DATA" "$OUT"
 NOTE="Load during the run (1-minute load average at start): $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores."
 
@@ -38,8 +38,16 @@ run_pair() { # name base queries title
 run_pair clustered-100k "$DATA/clustered-100k-base.npy" "$DATA/clustered-100k-queries.npy" \
     "100k × 512 clustered unit vectors (anisotropic Gaussian mixture, seed 1)"
 
-# ABO image embeddings: made by `clipwb embed` once the encoders exist (ABO_EMBEDDINGS=path.npy).
+# ABO image embeddings (ABO_EMBEDDINGS=path.npy to bring your own): `clipwb embed` over all of
+# ../shared/data/abo-images with the full-size model when `make reference-full` made it, else the tiny one.
 ABO=${ABO_EMBEDDINGS:-$DATA/abo-embeddings.npy}
+ABO_DIR="${CLIPWB_SHARED:-../shared}/data/abo-images"
+if [ ! -f "$ABO" ] && [ -d "$ABO_DIR" ]; then
+    W=weights/full/vit-b32-seed0-f16.safetensors
+    [ -f "$W" ] || W=weights/tiny/clip-tiny.h5
+    "$BIN" embed --weights "$W" --images "$ABO_DIR" --out "$ABO"
+    ABO_MODEL="embedded with $W"
+fi
 if [ -f "$ABO" ]; then
     "$PY" - "$ABO" "$DATA/abo" <<'PYEOF'
 import sys, numpy as np
@@ -50,7 +58,7 @@ nq = min(200, len(x) // 10)
 np.save(sys.argv[2] + "-queries.npy", x[idx[:nq]]); np.save(sys.argv[2] + "-base.npy", x[idx[nq:]])
 PYEOF
     TREES=${ABO_TREES:-1,5,10,50} run_pair abo "$DATA/abo-base.npy" "$DATA/abo-queries.npy" \
-        "ABO image embeddings (../shared/data/abo-images), 200 held-out images as queries" --append
+        "ABO image embeddings (../shared/data/abo-images, ${ABO_MODEL:-$ABO}), held-out images as queries" --append
 else
     printf '## ABO image embeddings\n\nNot run: %s does not exist yet (it needs the image encoder: `clipwb embed` over ../shared/data/abo-images).\n' "$ABO" >> "$DOC"
 fi

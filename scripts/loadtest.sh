@@ -7,14 +7,16 @@
 #   4. text search, 16 connections, while POST /api/images adds held-out photos (each triggers a
 #      background index rebuild): still zero errors expected.
 # Queries are 3 words drawn at random from a fixed vocabulary, so batches hold different texts.
-# Env: CLIPWB (binary), WEIGHTS (default: full-size ViT-B/32 if exported, else the tiny fixture),
+# Env: CLIPWB (binary), WEIGHTS (default: the full-size ViT-B/32 f16 weight file `make bench-weights` or
+#      `make parity` writes, else its HDF5 export, else the tiny fixture),
 #      IMAGES (default samples/abo), DUR, OUT (markdown report, default artifacts/loadtest.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIPWB=${CLIPWB:-.build/release/clipwb}
 if [[ -z "${WEIGHTS:-}" ]]; then
-  WEIGHTS=weights/full/vit-b32-seed0.h5
-  [[ -f $WEIGHTS ]] || WEIGHTS=weights/tiny/clip-tiny.h5
+  for WEIGHTS in weights/full/vit-b32-seed0-f16.safetensors weights/full/vit-b32-seed0.h5 weights/tiny/clip-tiny.h5; do
+    [[ -f $WEIGHTS ]] && break
+  done
 fi
 IMAGES=${IMAGES:-samples/abo}
 DUR=${DUR:-6}

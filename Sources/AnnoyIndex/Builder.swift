@@ -1,8 +1,12 @@
-// Annoy's build (annoylib.h 1.17: build, thread_build, _make_tree) with Annoy's single-threaded
-// order: trees one after another from one Kiss64Random(seed), nodes numbered as Annoy numbers them.
-// Threads share the work inside each split (the margins of all points, 90% of the time), which
-// changes no number: the file is the same for every thread count, and it is the tree structure
-// Python annoy builds with n_jobs=1 and the same seed.
+// Annoy's build (annoylib.h 1.17: build, thread_build, _make_tree), with Annoy's thread policy.
+// One thread: trees one after another from one Kiss64Random(seed), nodes numbered as Annoy numbers
+// them — the file Python annoy builds with n_jobs=1 and the same seed.
+// T threads: as Annoy's n_jobs=T, thread t builds floor((trees + t) / T) trees from its own
+// Kiss64Random(seed + t), so the forest is the one annoy builds with n_jobs=T (same trees; annoy's node
+// numbering and root order depend on which thread takes its lock first, ours are fixed: thread 0's nodes and
+// roots, then thread 1's, …). A given seed and thread count always give the same file. Large splits also
+// share their margins across idle cores (pure arithmetic, no number changes), which is what speeds a
+// one-tree build or the last tree of an uneven share.
 import ClipCore
 import Dispatch
 
@@ -75,14 +79,41 @@ public enum AnnoyBuilder {
         let t0 = Clock.now()
         let items = try NodeStore.items(vectors, metric: metric, threads: threads)
         let t1 = Clock.now()
-        var tb = TreeBuilder(metric: metric, items: items, rng: Kiss64Random(seed: options.seed), threads: threads)
         let all = (0..<Int32(items.count)).map { $0 }
-        var roots: [Int32] = []
-        for _ in 0..<options.trees {
-            roots.append(tb.makeTree(all, isRoot: true))
-            onTree?()
+        // Annoy's share of trees per thread (a thread whose share is 0 builds nothing).
+        let shares = (0..<threads).map { (options.trees + $0) / threads }
+        let slots = UnsafeMutableBufferPointer<(TreeBuilder?, [Int32])>.allocate(capacity: threads)
+        slots.initialize(repeating: (nil, []))
+        defer { slots.deallocate() }
+        let spare = SpareCores(shares.filter { $0 == 0 }.count)
+        let builders = SpareCores(0)  // tree threads: on cores of their own, not lent ones
+        builders.giveBack(threads - 1)
+        builders.run(chunks: threads, threads: threads) { t in
+            guard shares[t] > 0 else { return }
+            var tb = TreeBuilder(metric: metric, items: items, rng: Kiss64Random(seed: options.seed &+ UInt64(t)),
+                                 threads: threads, spare: spare)
+            var roots: [Int32] = []
+            for _ in 0..<shares[t] {
+                roots.append(tb.makeTree(all, isRoot: true))
+                onTree?()
+            }
+            slots[t] = (tb, roots)
+            spare.release()
         }
-        let built = BuiltIndex(metric: metric, items: items, trees: tb.out, roots: roots)
+        // Thread t's nodes follow those of threads 0..<t: shift its tree-node ids by what precedes them.
+        let nodes = NodeStore(layout: items.layout, capacity: slots.reduce(0) { $0 + ($1.0?.out.count ?? 0) })
+        var roots: [Int32] = []
+        for t in 0..<threads {
+            guard let tb = slots[t].0 else { continue }
+            let shift = Int32(nodes.count), nItems = Int32(items.count)
+            nodes.append(contentsOf: tb.out)
+            for local in tb.splitNodes {
+                let n = nodes[Int(shift) + local]
+                for c in 0..<2 where n.children[c] >= nItems { n.children[c] += shift }
+            }
+            roots += slots[t].1.map { $0 >= nItems ? $0 + shift : $0 }
+        }
+        let built = BuiltIndex(metric: metric, items: items, trees: nodes, roots: roots)
         built.prepareSeconds = t1 - t0
         built.treeSeconds = Clock.now() - t1
         return built

@@ -39,6 +39,13 @@ final class NodeStore: @unchecked Sendable {
         return count - 1
     }
 
+    /// Appends a copy of every node of `other`.
+    func append(contentsOf other: NodeStore) {
+        let start = count
+        for _ in 0..<other.count { _ = append() }
+        (base + start * layout.size).copyMemory(from: other.base, byteCount: other.count * layout.size)
+    }
+
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count * layout.size) }
 
     /// A fixed view for hot loops (no class-property access per node). Valid while no append happens.

@@ -1,5 +1,6 @@
 // Tree construction: annoylib.h's _make_tree, node for node. Large splits compute their margins on
 // several threads (pure arithmetic, identical per point); sides and coin flips are then taken in order.
+// One TreeBuilder per build thread, each with its own random stream and node store.
 import Dispatch
 
 struct TreeBuilder {
@@ -12,11 +13,17 @@ struct TreeBuilder {
     let out: NodeStore
     /// Margins of the current split, filled in parallel.
     var margins: [Float] = []
+    /// Indices into `out` of the split nodes (their children may name other tree nodes).
+    var splitNodes: [Int] = []
 
     /// Splits over fewer points than this compute margins on the calling thread.
-    static let parallelThreshold = 1024
+    static let parallelThreshold = 256
 
-    init(metric: Metric, items: NodeStore, rng: Kiss64Random, threads: Int = 1) {
+    /// Cores this build may lend to large splits.
+    let spare: SpareCores
+
+    init(metric: Metric, items: NodeStore, rng: Kiss64Random, threads: Int = 1, spare: SpareCores? = nil) {
+        self.spare = spare ?? SpareCores(threads - 1)
         self.metric = metric
         self.store = items
         self.items = items.table
@@ -67,7 +74,8 @@ struct TreeBuilder {
         let chunks = max(threads, min(64, n / 256))
         margins.withUnsafeMutableBufferPointer { out in
             indices.withUnsafeBufferPointer { idx in
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let out = out, idx = idx
+                spare.parallelFor(chunks) { c in
                     var at = n * c / chunks
                     let end = n * (c + 1) / chunks
                     while at + 4 <= end {
@@ -124,6 +132,7 @@ struct TreeBuilder {
         }
         let local = out.append()
         out[local].p.copyMemory(from: scratch, byteCount: layout.size)
+        splitNodes.append(local)
         return Int32(nItems + local)
     }
 }

@@ -107,3 +107,79 @@ void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n) {
         dst[i] = (uint16_t)((x + 0x7fff + lsb) >> 16);
     }
 }
+
+static void linear_f16_rows_scalar(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
+                                   size_t m, size_t j0, size_t j1, size_t k, int accumulate) {
+    for (size_t j = j0; j < j1; j++) {
+        const uint16_t *wr = w + j * ldw;
+        for (size_t i = 0; i < m; i++) {
+            const float *ar = a + i * lda;
+            float s = 0;
+            for (size_t p = 0; p < k; p++) s += ar[p] * half_to_float_scalar(wr[p]);
+            c[i * ldc + j] = s + (accumulate ? c[i * ldc + j] : 0.0f);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static inline float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// k % 16 == 0. Four activation rows per pass over a weight row, two 8-lane accumulators each.
+__attribute__((target("avx2,fma,f16c")))
+static void linear_f16_rows_avx2(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
+                                 size_t m, size_t j0, size_t j1, size_t k, int accumulate) {
+    for (size_t j = j0; j < j1; j++) {
+        const uint16_t *wr = w + j * ldw;
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *a0 = a + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+            __m256 s0 = _mm256_setzero_ps(), t0 = s0, s1 = s0, t1 = s0, s2 = s0, t2 = s0, s3 = s0, t3 = s0;
+            for (size_t p = 0; p < k; p += 16) {
+                __m256 wl = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wr + p)));
+                __m256 wh = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wr + p + 8)));
+                s0 = _mm256_fmadd_ps(wl, _mm256_loadu_ps(a0 + p), s0); t0 = _mm256_fmadd_ps(wh, _mm256_loadu_ps(a0 + p + 8), t0);
+                s1 = _mm256_fmadd_ps(wl, _mm256_loadu_ps(a1 + p), s1); t1 = _mm256_fmadd_ps(wh, _mm256_loadu_ps(a1 + p + 8), t1);
+                s2 = _mm256_fmadd_ps(wl, _mm256_loadu_ps(a2 + p), s2); t2 = _mm256_fmadd_ps(wh, _mm256_loadu_ps(a2 + p + 8), t2);
+                s3 = _mm256_fmadd_ps(wl, _mm256_loadu_ps(a3 + p), s3); t3 = _mm256_fmadd_ps(wh, _mm256_loadu_ps(a3 + p + 8), t3);
+            }
+            float r0 = hsum256(_mm256_add_ps(s0, t0)), r1 = hsum256(_mm256_add_ps(s1, t1));
+            float r2 = hsum256(_mm256_add_ps(s2, t2)), r3 = hsum256(_mm256_add_ps(s3, t3));
+            if (accumulate) { r0 += c[i * ldc + j]; r1 += c[(i + 1) * ldc + j]; r2 += c[(i + 2) * ldc + j]; r3 += c[(i + 3) * ldc + j]; }
+            c[i * ldc + j] = r0; c[(i + 1) * ldc + j] = r1; c[(i + 2) * ldc + j] = r2; c[(i + 3) * ldc + j] = r3;
+        }
+        for (; i < m; i++) {
+            const float *a0 = a + i * lda;
+            __m256 s0 = _mm256_setzero_ps(), t0 = s0;
+            for (size_t p = 0; p < k; p += 16) {
+                s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wr + p))), _mm256_loadu_ps(a0 + p), s0);
+                t0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wr + p + 8))), _mm256_loadu_ps(a0 + p + 8), t0);
+            }
+            float r = hsum256(_mm256_add_ps(s0, t0));
+            c[i * ldc + j] = r + (accumulate ? c[i * ldc + j] : 0.0f);
+        }
+    }
+}
+
+static int has_avx2_fma_f16c(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+}
+#endif
+
+void ck_linear_f16_rows(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
+                        size_t m, size_t j0, size_t j1, size_t k, int accumulate) {
+#if defined(__x86_64__)
+    if (k % 16 == 0 && has_avx2_fma_f16c()) { linear_f16_rows_avx2(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate); return; }
+#endif
+    linear_f16_rows_scalar(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate);
+}

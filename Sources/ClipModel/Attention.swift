@@ -1,6 +1,7 @@
 // Multi-head self-attention over packed sequences, as torch's nn.MultiheadAttention computes it for
 // openai/CLIP (q, k, v = x·in_proj_weightᵀ + in_proj_bias; softmax(q·kᵀ/√d [+ causal mask])·v per head).
 // The out_proj product is the caller's (it accumulates straight into the residual stream).
+import ClipCore
 
 /// Where each sequence sits in the packed [tokens, width] activations.
 struct SequenceLayout {

@@ -5,7 +5,11 @@
 // the WorkerPool, each thread streaming its own half of the weight matrix. Products of ≤ 16 rows (short
 // texts, the last block's read-out rows) are memory-bound: `fewRows` streams each weight row once instead of
 // letting sgemm copy (pack) the whole weight matrix first.
+// Float16 weights (`HalfWeights.direct`): few rows widen each weight row in registers (ck_linear_f16_rows,
+// half the bytes to stream); more rows widen the thread's column block in cache-sized pieces (4 MiB, kept in
+// L3) and run sgemm on each piece, so a float32 copy of the whole model never exists.
 import CBLAS
+import CKernels
 import ClipCore
 import ClipWeights
 
@@ -46,6 +50,58 @@ public enum GEMM {
             let n0 = p * step
             let nb = min(step, n - n0)
             if nb > 0 { sgemm(false, true, m, nb, k, a, lda, w + n0 * ldw, ldw, beta, c + n0, ldc) }
+        }
+    }
+
+    /// `linear` over a weight that is float32 or float16.
+    static func linear(_ a: UnsafePointer<Float>, lda: Int, _ w: WeightMatrix, ldw: Int,
+                       _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+                       accumulate: Bool = false, pool: WorkerPool = .shared) {
+        switch w {
+        case .f32(let p):
+            linear(a, lda: lda, p, ldw: ldw, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate, pool: pool)
+        case .f16(let p):
+            linearHalf(a, lda: lda, p, ldw: ldw, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate, pool: pool)
+        }
+    }
+
+    /// Floats of float32 weight rows one worker widens at a time before handing them to sgemm (4 MiB).
+    static let halfBlockFloats = 1 << 20
+
+    /// c[m, n] (+)= a[m, k] · half(w[n, k])ᵀ.
+    static func linearHalf(_ a: UnsafePointer<Float>, lda: Int, _ w: UnsafePointer<UInt16>, ldw: Int,
+                           _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+                           accumulate: Bool, pool: WorkerPool) {
+        _ = configureBLAS
+        if m <= smallRows {
+            let chunk = 64
+            pool.parallelFor((n + chunk - 1) / chunk) { p in
+                let n0 = p * chunk
+                ck_linear_f16_rows(a, lda, w, ldw, c, ldc, m, n0, min(n, n0 + chunk), k, accumulate ? 1 : 0)
+            }
+            return
+        }
+        let beta: Float = accumulate ? 1 : 0
+        let parts = m * n * k >= splitThreshold ? min(pool.threads, max(1, n / 64)) : 1
+        let block = (n + parts - 1) / parts
+        let step = (block + 15) / 16 * 16
+        let pieceRows = max(16, halfBlockFloats / max(k, 1) / 16 * 16)
+        pool.parallelFor(parts) { p in
+            let n0 = p * step, end = min(n, n0 + step)
+            guard n0 < end else { return }
+            let scratch = HalfScratch.shared.take(floats: min(pieceRows, end - n0) * k)
+            defer { HalfScratch.shared.giveBack(scratch) }
+            var r0 = n0
+            while r0 < end {
+                let rows = min(pieceRows, end - r0)
+                if ldw == k {
+                    ck_f16_to_f32(w + r0 * k, scratch.pointer, rows * k)
+                } else {
+                    for r in 0..<rows { ck_f16_to_f32(w + (r0 + r) * ldw, scratch.pointer + r * k, k) }
+                }
+                sgemm(false, true, m, rows, k, a, lda, scratch.pointer, k, beta, c + r0, ldc)
+                r0 += rows
+            }
         }
     }
 
@@ -131,4 +187,31 @@ public enum GEMM {
             }
         }
     }
+}
+
+/// Float32 blocks the half-precision GEMM widens into, reused across calls (no page faults per product).
+final class HalfScratch: @unchecked Sendable {
+    static let shared = HalfScratch()
+
+    final class Block {
+        let pointer: UnsafeMutablePointer<Float>
+        let capacity: Int
+        init(_ capacity: Int) {
+            self.capacity = capacity
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64).bindMemory(to: Float.self, capacity: capacity)
+        }
+        deinit { pointer.deallocate() }
+    }
+
+    private var free: [Block] = []
+    private let lock = NSLockLike()
+
+    func take(floats: Int) -> Block {
+        lock.locked {
+            if let i = free.lastIndex(where: { $0.capacity >= floats }) { return free.remove(at: i) }
+            return Block(max(floats, GEMM.halfBlockFloats))
+        }
+    }
+
+    func giveBack(_ b: Block) { lock.locked { free.append(b) } }
 }

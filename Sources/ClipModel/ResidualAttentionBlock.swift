@@ -2,13 +2,14 @@
 // Biases are fused into the passes around the GEMMs: in_proj's into attention's copies, out_proj's and
 // c_proj's into the next LayerNorm pass (the GEMM accumulates x·Wᵀ straight into the residual), c_fc's
 // into QuickGELU.
+import ClipCore
 import ClipWeights
 
 struct ResidualAttentionBlock {
     let width: Int
     let heads: Int
-    let ln1Weight, ln1Bias, inProjWeight, inProjBias, outProjWeight, outProjBias: UnsafePointer<Float>
-    let ln2Weight, ln2Bias, fcWeight, fcBias, projWeight, projBias: UnsafePointer<Float>
+    let ln1Weight, ln1Bias, inProjBias, outProjBias, ln2Weight, ln2Bias, fcBias, projBias: UnsafePointer<Float>
+    let inProjWeight, outProjWeight, fcWeight, projWeight: WeightMatrix
 
     /// `prefix` like "visual.transformer.resblocks.3."; every tensor's shape is checked.
     init(_ weights: CLIPWeights, prefix: String, width w: Int, heads: Int) throws {
@@ -17,12 +18,15 @@ struct ResidualAttentionBlock {
         func t(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
             try ModelTensors.pointer(weights, prefix + name, shape)
         }
+        func m(_ name: String, _ shape: [Int]) throws -> WeightMatrix {
+            try ModelTensors.matrix(weights, prefix + name, shape)
+        }
         ln1Weight = try t("ln_1.weight", [w]); ln1Bias = try t("ln_1.bias", [w])
-        inProjWeight = try t("attn.in_proj_weight", [3 * w, w]); inProjBias = try t("attn.in_proj_bias", [3 * w])
-        outProjWeight = try t("attn.out_proj.weight", [w, w]); outProjBias = try t("attn.out_proj.bias", [w])
+        inProjWeight = try m("attn.in_proj_weight", [3 * w, w]); inProjBias = try t("attn.in_proj_bias", [3 * w])
+        outProjWeight = try m("attn.out_proj.weight", [w, w]); outProjBias = try t("attn.out_proj.bias", [w])
         ln2Weight = try t("ln_2.weight", [w]); ln2Bias = try t("ln_2.bias", [w])
-        fcWeight = try t("mlp.c_fc.weight", [4 * w, w]); fcBias = try t("mlp.c_fc.bias", [4 * w])
-        projWeight = try t("mlp.c_proj.weight", [w, 4 * w]); projBias = try t("mlp.c_proj.bias", [w])
+        fcWeight = try m("mlp.c_fc.weight", [4 * w, w]); fcBias = try t("mlp.c_fc.bias", [4 * w])
+        projWeight = try m("mlp.c_proj.weight", [w, 4 * w]); projBias = try t("mlp.c_proj.bias", [w])
     }
 
     /// One block over `layout.tokens` packed rows of `ws.x`. `pending` is a bias the previous block

@@ -2,11 +2,13 @@
 // features at the argmax-id position (the end token), @ text_projection. Because attention is causal and
 // only the end-token row is read, positions after it cannot change the result: each sequence is cut at
 // its end token and the cut sequences are packed into one [Σ lengths, width] matrix (exact).
+import ClipCore
 import ClipWeights
 
 struct TextTransformer {
     let config: CLIPConfig
-    let tokenEmbedding, positionalEmbedding, lnFinalWeight, lnFinalBias, textProjection: UnsafePointer<Float>
+    let tokenEmbedding: WeightMatrix
+    let positionalEmbedding, lnFinalWeight, lnFinalBias, textProjection: UnsafePointer<Float>
     let blocks: [ResidualAttentionBlock]
 
     init(_ weights: CLIPWeights) throws {
@@ -16,7 +18,7 @@ struct TextTransformer {
         func t(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
             try ModelTensors.pointer(weights, name, shape)
         }
-        tokenEmbedding = try t("token_embedding.weight", [c.vocabSize, w])
+        tokenEmbedding = try ModelTensors.matrix(weights, "token_embedding.weight", [c.vocabSize, w])
         positionalEmbedding = try t("positional_embedding", [c.contextLength, w])
         lnFinalWeight = try t("ln_final.weight", [w]); lnFinalBias = try t("ln_final.bias", [w])
         textProjection = try t("text_projection", [w, c.embedDim])
@@ -48,8 +50,8 @@ struct TextTransformer {
             for s in 0..<layout.count {
                 for t in 0..<layout.lengths[s] {
                     let row = x + (layout.starts[s] + t) * w
-                    let e = tokenEmbedding + Int(ids[s * n + t]) * w, pos = positionalEmbedding + t * w
-                    for j in 0..<w { row[j] = e[j] + pos[j] }
+                    tokenEmbedding.row(Int(ids[s * n + t]), width: w, into: row)
+                    Rows.add(row, positionalEmbedding + t * w, w)
                 }
             }
         }

@@ -1,10 +1,12 @@
 // openai/CLIP's VisionTransformer.forward: conv1 (as one GEMM over im2col'd patches), class token,
 // positional embedding, ln_pre, the residual blocks, ln_post on the class token, @ proj.
+import ClipCore
 import ClipWeights
 
 struct VisionTransformer {
     let config: CLIPConfig
-    let conv1, classEmbedding, positionalEmbedding, lnPreWeight, lnPreBias: UnsafePointer<Float>
+    let conv1: WeightMatrix
+    let classEmbedding, positionalEmbedding, lnPreWeight, lnPreBias: UnsafePointer<Float>
     let lnPostWeight, lnPostBias, proj: UnsafePointer<Float>
     let blocks: [ResidualAttentionBlock]
 
@@ -15,7 +17,7 @@ struct VisionTransformer {
         func t(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
             try ModelTensors.pointer(weights, "visual." + name, shape)
         }
-        conv1 = try t("conv1.weight", [w, 3, p, p])
+        conv1 = try ModelTensors.matrix(weights, "visual.conv1.weight", [w, 3, p, p])
         classEmbedding = try t("class_embedding", [w])
         positionalEmbedding = try t("positional_embedding", [c.visionTokens, w])
         lnPreWeight = try t("ln_pre.weight", [w]); lnPreBias = try t("ln_pre.bias", [w])

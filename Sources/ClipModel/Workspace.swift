@@ -1,5 +1,6 @@
 // Activation buffers of one forward pass, owned here and reused across calls (no page faults per batch).
 import ClipCore
+import CKernels
 import ClipWeights
 
 final class Workspace {
@@ -65,7 +66,32 @@ final class WorkspaceCache: @unchecked Sendable {
 }
 
 /// Shape-checked tensor access: every tensor the model reads must exist with the shape the config predicts.
+/// A weight matrix as the encoders read it: float32, or IEEE halves straight from the weight file's mapping.
+enum WeightMatrix {
+    case f32(UnsafePointer<Float>)
+    case f16(UnsafePointer<UInt16>)
+
+    /// Row `r` of a matrix with `width` columns, widened into `out` (`width` floats).
+    @inline(__always) func row(_ r: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .f32(let p): out.update(from: p + r * width, count: width)
+        case .f16(let p): ck_f16_to_f32(p + r * width, out, width)
+        }
+    }
+}
+
 enum ModelTensors {
+    /// A matrix the encoders multiply by: read as float16 when the weights keep it so (`HalfWeights.direct`).
+    static func matrix(_ weights: CLIPWeights, _ name: String, _ shape: [Int]) throws -> WeightMatrix {
+        if let h = weights.float16(name) {
+            guard h.shape == shape else {
+                throw ModelError("model.shape", "tensor '\(name)' has shape \(h.shape), but the configuration needs \(shape); the weights file does not match its config")
+            }
+            return .f16(h.data.baseAddress!)
+        }
+        return .f32(try pointer(weights, name, shape))
+    }
+
     static func pointer(_ weights: CLIPWeights, _ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
         let t = try weights.tensor(name)
         guard t.shape == shape else {

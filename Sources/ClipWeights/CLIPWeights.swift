@@ -29,12 +29,15 @@ public final class CLIPWeights: @unchecked Sendable {
         public let source: UnsafeRawPointer
         public let widen: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void
         public let slot: UnsafeMutableBufferPointer<Float>
+        /// True when `source` holds IEEE float16 values the encoders can read without widening.
+        public let isFloat16: Bool
 
-        public init(shape: [Int], source: UnsafeRawPointer, slot: UnsafeMutableBufferPointer<Float>,
+        public init(shape: [Int], source: UnsafeRawPointer, slot: UnsafeMutableBufferPointer<Float>, isFloat16: Bool = false,
                     widen: @escaping (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void) {
             self.shape = shape
             self.source = source
             self.slot = slot
+            self.isFloat16 = isFloat16
             self.widen = widen
         }
     }
@@ -74,6 +77,15 @@ public final class CLIPWeights: @unchecked Sendable {
             let t = CLIPWeights.widen(name, p, threads: p.slot.count >= 1 << 18 ? 2 : 1)
             tensors[name] = t
             return t
+        }
+    }
+
+    /// The float16 values of `name` when it is stored as IEEE halves and was never widened: the encoders' large
+    /// matrices are read from here directly (`HalfWeights.direct`), so they are never copied to float32.
+    public func float16(_ name: String) -> (shape: [Int], data: UnsafeBufferPointer<UInt16>)? {
+        lock.locked {
+            guard let p = pending[name], p.isFloat16 else { return nil }
+            return (p.shape, UnsafeBufferPointer(start: p.source.assumingMemoryBound(to: UInt16.self), count: p.slot.count))
         }
     }
 

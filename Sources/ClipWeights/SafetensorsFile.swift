@@ -92,9 +92,10 @@ public struct SafetensorsFile {
         return try ConfigInference.infer(shapes: KeyMapping.openaiShapes(from: entries.mapValues(\.shape), naming: naming), file: file.path)
     }
 
-    /// Float32 tensors are lent straight from the mapping. Halves are widened into one float32 arena, on two
-    /// threads: all at once, or (`lazy`) each on its first use, so a text-only run never widens the vision tower.
-    public func load(lazy: Bool = false) throws -> CLIPWeights {
+    /// Float32 tensors are lent straight from the mapping. Halves are widened into one float32 arena on two
+    /// threads at load (`.widen`), or left in the mapping (`.direct`): float16 matrices are then read by the
+    /// encoders as they are and any other tensor is widened on its first use.
+    public func load(halves: HalfWeights = .standard) throws -> CLIPWeights {
         let config = try config()
         let expected = StateDict.expected(config)
         var tensors: [String: Tensor] = [:]
@@ -118,6 +119,14 @@ public struct SafetensorsFile {
         if let extra = Set(entries.keys).subtracting(expected.map(\.name)).sorted().first {
             throw WeightsError("weights.unexpected-tensor", "'\(file.path)' has tensor '\(extra)' that a CLIP ViT model with this configuration does not use")
         }
+        // Smallest first, so the tensors `.direct` widens on use (norms, biases, embeddings, projections) share a
+        // few pages at the arena's start and the never-widened matrices' pages are never touched.
+        toWiden.sort { ($0.0.range.count, $0.0.name) < ($1.0.range.count, $1.0.name) }
+        widenCount = 0
+        for i in toWiden.indices {
+            toWiden[i].1 = widenCount
+            widenCount += toWiden[i].0.range.count / toWiden[i].0.dtype.size
+        }
         var owners: [AnyObject] = [file]
         var pending: [String: CLIPWeights.Pending] = [:]
         if widenCount > 0, let base = file.baseAddress {
@@ -133,11 +142,12 @@ public struct SafetensorsFile {
                 case .f32: // unaligned float32 (not written by clipwb): copy
                     widen = { UnsafeMutableRawPointer($1).copyMemory(from: $0, byteCount: $2 * 4) }
                 }
-                pending[e.name] = CLIPWeights.Pending(shape: shape, source: base + e.range.lowerBound, slot: arena.slice(off, n), widen: widen)
+                pending[e.name] = CLIPWeights.Pending(shape: shape, source: base + e.range.lowerBound, slot: arena.slice(off, n),
+                                                     isFloat16: e.dtype == .f16, widen: widen)
             }
         }
         let weights = CLIPWeights(config: config, source: metadata["source"] ?? "unknown", tensors: tensors, pending: pending, owners: owners)
-        if !lazy { weights.materializeAll() }
+        if halves == .widen { weights.materializeAll() }
         return weights
     }
 }

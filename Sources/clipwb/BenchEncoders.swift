@@ -23,6 +23,9 @@ struct BenchEncoders: ParsableCommand {
     @Option(help: "A UTF-8 file of short queries, one per line (the first 32 are used).")
     var texts: String
 
+    @Option(help: "Half-precision weights: 'direct' (the encoders read float16 as stored; fast load, half the memory) or 'widen' (to float32 at load).")
+    var halves: HalfWeights = .standard
+
     @Option(help: "Timed repetitions per configuration.")
     var reps: Int = 3
 
@@ -53,7 +56,7 @@ struct BenchEncoders: ParsableCommand {
         try reportingErrors {
             var o = Output()
             if sgemm { o.sgemm_gflops = GEMM.peakGFLOPS(threads: 2) }
-            let model = try ModelLoading.load(weights)
+            let model = try ModelLoading.load(weights, halves: halves)
             let paths = Array(try ImagePaths.expand([images]).prefix(16))
             guard paths.count == 16 else { throw CoreError("bench.images", "\(images) holds \(paths.count) images; 16 are needed") }
             let pre = CLIPPreprocess(resolution: model.config.imageResolution)

@@ -1,7 +1,8 @@
-// `clipwb benchmark load`: times loading weight files into ready-to-use float32 tensors, interleaved, for
+// `clipwb benchmark load`: times loading weight files into a ready model (CLIPModel built), interleaved, for
 // `make bench-weights`. Kept out of tests: timing is measured here, never asserted.
 import ArgumentParser
 import ClipCore
+import ClipModel
 import ClipWeights
 import Foundation
 
@@ -15,7 +16,7 @@ struct LoadTimes: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
         abstract: "Load each weight file ROUNDS times, interleaved, and report the median.",
-        discussion: "A load ends when every tensor is a validated float32 buffer the model can use (f16/bf16 widened). Files are read once first so the page cache is warm for all.")
+        discussion: "A load ends when a CLIPModel is built over the file: every tensor checked and usable by the encoders (with --halves widen, f16/bf16 widened to float32; with --halves direct, float16 matrices read as they are). Files are read once first so the page cache is warm for all.")
 
     @Argument(help: "Weight files (.h5 or .safetensors).")
     var files: [String]
@@ -23,8 +24,8 @@ struct LoadTimes: ParsableCommand {
     @Option(help: "Rounds; each round loads every file once.")
     var rounds: Int = 7
 
-    @Flag(help: "Widen half-precision tensors on first use instead of at load (reported separately).")
-    var lazy = false
+    @Option(help: "Half-precision tensors: widen (to float32 at load) or direct (the encoders read float16).")
+    var halves: HalfWeights = .widen
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -38,12 +39,12 @@ struct LoadTimes: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            for f in files { _ = try CLIPWeights.load(path: f) }  // warm the page cache, check they load
+            for f in files { _ = try CLIPModel(weights: CLIPWeights.load(path: f, halves: halves)) }  // warm the page cache, check they load
             var times = [[Double]](repeating: [], count: files.count)
             for _ in 0..<rounds {
                 for (i, f) in files.enumerated() {
                     let t0 = Clock.now()
-                    let w = try CLIPWeights.load(path: f, lazy: lazy)
+                    let w = try CLIPModel(weights: CLIPWeights.load(path: f, halves: halves))
                     times[i].append((Clock.now() - t0) * 1000)
                     withExtendedLifetime(w) {}
                 }

@@ -64,6 +64,7 @@ struct Convert: ParsableCommand {
 }
 
 extension WeightDType: ExpressibleByArgument {}
+extension HalfWeights: ExpressibleByArgument {}
 
 func fileSize(_ path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.intValue ?? 0

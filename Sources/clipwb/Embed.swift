@@ -41,6 +41,9 @@ struct Embed: ParsableCommand {
     @Flag(help: "Print {kind, count, dim, normalized, names, embeddings} as JSON.")
     var json = false
 
+    @Option(help: "Half-precision weights: 'direct' (the encoders read float16 as stored; fast load, half the memory) or 'widen' (to float32 at load).")
+    var halves: HalfWeights = .standard
+
     @Option(help: "Inputs per forward pass.")
     var batch: Int = 16
 
@@ -64,7 +67,7 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let model = try ModelLoading.load(weights)
+            let model = try ModelLoading.load(weights, halves: halves)
             var result: Matrix
             var names: [String]
             if !images.isEmpty {
@@ -91,8 +94,8 @@ struct Embed: ParsableCommand {
 
 enum ModelLoading {
     /// Weights → model, with shape checks; errors name the file.
-    static func load(_ path: String) throws -> CLIPModel {
-        try CLIPModel(weights: CLIPWeights.load(path: path))
+    static func load(_ path: String, halves: HalfWeights) throws -> CLIPModel {
+        try CLIPModel(weights: CLIPWeights.load(path: path, halves: halves))
     }
 }
 

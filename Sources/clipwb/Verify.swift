@@ -32,6 +32,9 @@ struct Verify: ParsableCommand {
     @Option(help: "The folder holding the reference's images (its /images/names are relative to it).")
     var images: String
 
+    @Option(help: "Half-precision weights: 'direct' (the encoders read float16 as stored; fast load, half the memory) or 'widen' (to float32 at load).")
+    var halves: HalfWeights = .standard
+
     @Flag(help: "Print one JSON object with every figure.")
     var json = false
 
@@ -53,7 +56,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let report = try reportingErrors { () throws -> VerifyReport in
             let ref = try ReferenceFile(path: reference)
-            let model = try ModelLoading.load(weights)
+            let model = try ModelLoading.load(weights, halves: halves)
             let dtype = try StoredDType.of(weightsPath: weights)
             let cosine = tolerance ?? Tolerances.cosine(weights: dtype, reference: ref.weightsDType)
             try ref.check(against: model.config)

@@ -68,8 +68,25 @@ import ClipCore
             let ix = try AnnoyIndex(path: a, metric: .angular, dimension: 20)
             #expect(ix.treeCount == 5)
         }
-        // Threads only share the margin arithmetic: the file does not depend on the thread count.
-        #expect(FileManager.default.contents(atPath: dir + "/a1.ann") == FileManager.default.contents(atPath: dir + "/a2.ann"))
+        // Annoy's n_jobs=2 policy: thread 0 builds floor(5/2) = 2 trees from seed 9, thread 1 builds 3 from
+        // seed 10. Thread 0's nodes come first, so they are byte for byte a 1-thread, 2-tree, seed-9 build.
+        let one = FileManager.default.contents(atPath: dir + "/a1.ann")!, two = FileManager.default.contents(atPath: dir + "/a2.ann")!
+        #expect(one != two)
+        let t0 = dir + "/t0.ann"
+        try AnnoyBuilder.build(x, metric: .angular, options: BuildOptions(trees: 2, seed: 9, threads: 1)).write(to: t0)
+        let t0Bytes = FileManager.default.contents(atPath: t0)!
+        let nodeSize = NodeLayout(metric: .angular, f: 20).size
+        let shared = t0Bytes.count - 2 * nodeSize  // items and thread 0's tree nodes, without the root copies
+        #expect(two.prefix(shared) == t0Bytes.prefix(shared))
+        // Thread 1's part is a seed-10 build with every tree-node id shifted past thread 0's nodes.
+        let t1 = try AnnoyBuilder.build(x, metric: .angular, options: BuildOptions(trees: 3, seed: 10, threads: 1))
+        #expect(two.count == shared + (t1.fileSize - 5000 * nodeSize) + 2 * nodeSize)  // + thread 0's 2 root copies
+        let ix2 = try AnnoyIndex(path: dir + "/a2.ann", metric: .angular, dimension: 20)
+        #expect(ix2.treeCount == 5)
+        // Both forests answer like each other: exhaustive search_k finds the same neighbours.
+        let q = Fixture.vectors(20, 20, seed: 5)
+        let ix1 = try AnnoyIndex(path: dir + "/a1.ann", metric: .angular, dimension: 20)
+        #expect(ix1.search(q, k: 10, searchK: 1_000_000, threads: 1).ids == ix2.search(q, k: 10, searchK: 1_000_000, threads: 1).ids)
         // A different seed gives different trees.
         let c = dir + "/c.ann"
         try AnnoyBuilder.build(x, metric: .angular, options: BuildOptions(trees: 5, seed: 10, threads: 1)).write(to: c)

@@ -1,4 +1,6 @@
 // Each hot kernel against its naive twin.
+import ClipCore
+import CKernels
 import Foundation
 import Testing
 @testable import ClipModel
@@ -21,6 +23,29 @@ import Testing
             }
             var naive = c0
             GEMM.naiveMatmul(a, lda: k, w, ldb: k, transB: true, &naive, ldc: n, m: m, n: n, k: k, beta: accumulate ? 1 : 0)
+            #expect(maxAbsDiff(ours, naive) < 1e-4 * Float(k).squareRoot(), "m=\(m) n=\(n) k=\(k) accumulate=\(accumulate)")
+        }
+    }
+
+    /// linear over float16 weights (`HalfWeights.direct`): the register-widening few-rows kernel (m ≤ 16, and its
+    /// scalar path when k % 16 ≠ 0) and the block-widening sgemm path, against the naive product of the widened weight.
+    @Test(arguments: [(3, 40, 16), (16, 200, 48), (5, 33, 24), (17, 64, 32), (50, 768, 64), (130, 300, 200), (40, 3000, 400)])
+    func halfLinearMatchesNaive(_ shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = randomFloats(m * k, seed: 11), c0 = randomFloats(m * n, seed: 13)
+        var halves = [UInt16](repeating: 0, count: n * k), widened = [Float](repeating: 0, count: n * k)
+        ck_f32_to_f16(randomFloats(n * k, seed: 12), &halves, n * k)
+        ck_f16_to_f32(halves, &widened, n * k)
+        for accumulate in [false, true] {
+            var ours = c0
+            halves.withUnsafeBufferPointer { hp in
+                ours.withUnsafeMutableBufferPointer { cp in
+                    GEMM.linear(a, lda: k, WeightMatrix.f16(hp.baseAddress!), ldw: k, cp.baseAddress!, ldc: n,
+                                m: m, n: n, k: k, accumulate: accumulate)
+                }
+            }
+            var naive = c0
+            GEMM.naiveMatmul(a, lda: k, widened, ldb: k, transB: true, &naive, ldc: n, m: m, n: n, k: k, beta: accumulate ? 1 : 0)
             #expect(maxAbsDiff(ours, naive) < 1e-4 * Float(k).squareRoot(), "m=\(m) n=\(n) k=\(k) accumulate=\(accumulate)")
         }
     }

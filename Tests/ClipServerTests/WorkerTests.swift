@@ -11,8 +11,11 @@ import Testing
         defer { worker.stop() }
         let gate = DispatchSemaphore(value: 0)
         let texts = (0..<12).map { "query number \($0) about a chair" }
-        // Hold the thread in a job so every text below queues up behind it.
-        async let held: Void = worker.run { gate.wait() }
+        // Hold the thread in a job so every text below queues up behind it. The job must be running before
+        // the first text is queued: otherwise the thread could take early texts together with the job.
+        let started = Flag()
+        async let held: Void = worker.run { started.set(); gate.wait() }
+        while !started.isSet { try await Task.sleep(nanoseconds: 1_000_000) }
         var tasks: [Task<[Float], Error>] = []
         for t in texts { tasks.append(Task { try await worker.embed(text: t) }) }
         while worker.queuedTexts < texts.count { try await Task.sleep(nanoseconds: 1_000_000) }
@@ -34,7 +37,9 @@ import Testing
         defer { worker.stop() }
         let gate = DispatchSemaphore(value: 0)
         let prepared = try (0..<4).map { try Fixtures.embedder.prepareImage(try Fixtures.sample($0)) }
-        async let held: Void = worker.run { gate.wait() }
+        let started = Flag()
+        async let held: Void = worker.run { started.set(); gate.wait() }
+        while !started.isSet { try await Task.sleep(nanoseconds: 1_000_000) }
         var tasks: [Task<[Float], Error>] = []
         for p in prepared { tasks.append(Task { try await worker.embed(image: p) }) }
         while worker.queuedImages < prepared.count { try await Task.sleep(nanoseconds: 1_000_000) }
@@ -48,4 +53,12 @@ import Testing
         let maxDiff = zip(got[2], single.row(0)).map { abs($0 - $1) }.max() ?? 1
         #expect(maxDiff < 1e-5)
     }
+}
+
+/// A one-way flag set on one thread and polled from a task.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var value = false
+    func set() { lock.locked { value = true } }
+    var isSet: Bool { lock.locked { value } }
 }

@@ -1,9 +1,10 @@
-"""Interop with the real Python `annoy` (1.17.3): same ids both ways, same trees with one thread.
+"""Interop with the real Python `annoy` (1.17.3): same ids both ways, same trees with one thread and with two.
 
 Run by `make test` with CLIPWB pointing at the clipwb binary.
 """
 import json
 import subprocess
+from collections import Counter
 
 import annoy
 import h5py
@@ -34,12 +35,12 @@ def data(tmp_path_factory):
     return d, x, q
 
 
-def annoy_index(metric, x, path):
+def annoy_index(metric, x, path, n_jobs=1):
     a = annoy.AnnoyIndex(DIM, metric)
     a.set_seed(SEED)
     for i, v in enumerate(x):
         a.add_item(i, v)
-    a.build(TREES, n_jobs=1)
+    a.build(TREES, n_jobs=n_jobs)
     a.save(str(path))
     return a
 
@@ -107,6 +108,46 @@ def test_single_thread_build_has_annoys_trees(data, metric):
         assert (A[:N] == C[:N]).all(), "item nodes differ"
     np.testing.assert_allclose(A[split][:, HEADER[metric]:].copy().view(np.float32),
                                C[split][:, HEADER[metric]:].copy().view(np.float32), atol=1e-5)
+
+
+def forest(path, metric):
+    """The trees of an Annoy file as a multiset of nested tuples (split: (left, right); bucket: frozenset of
+    items; item: its id), independent of node numbering and root order."""
+    size = HEADER[metric] + 4 * DIM
+    co = CHILDREN[metric]
+    K = (size - co) // 4
+    B = np.frombuffer(path.read_bytes(), np.uint8).reshape(-1, size)
+    nd = B[:, :4].copy().view(np.int32)[:, 0]
+    kids = B[:, co:co + 4 * K].copy().view(np.int32)
+
+    def canon(i):
+        if i < N:
+            return int(i)
+        if nd[i] <= K:
+            return frozenset(kids[i, :nd[i]].tolist())
+        return (canon(kids[i, 0]), canon(kids[i, 1]))
+
+    return Counter(canon(r) for r in range(len(B) - TREES, len(B)))
+
+
+@pytest.mark.parametrize("metric", ["angular", "euclidean", "dot"])
+def test_two_thread_build_has_annoys_n_jobs_2_trees(data, metric):
+    """Two threads follow annoy's n_jobs=2 policy: thread t builds floor((trees + t) / 2) trees from seed + t.
+    annoy numbers nodes in whatever order its threads take the lock; the trees themselves are fixed."""
+    d, x, _ = data
+    ours, theirs = d / f"ours2-{metric}.ann", d / f"theirs2-{metric}.ann"
+    annoy_index(metric, x, theirs, n_jobs=2)
+    run("index", "build", "--vectors", d / "x.npy", "--trees", TREES, "--metric", metric, "--seed", SEED,
+        "--threads", 2, "--out", ours)
+    assert ours.stat().st_size == theirs.stat().st_size
+    mine, annoys = forest(ours, metric), forest(theirs, metric)
+    assert sum(mine.values()) == TREES
+    assert mine == annoys
+    # and not the n_jobs=1 forest: the thread policy matters
+    one = d / f"ours1b-{metric}.ann"
+    run("index", "build", "--vectors", d / "x.npy", "--trees", TREES, "--metric", metric, "--seed", SEED,
+        "--threads", 1, "--out", one)
+    assert forest(one, metric) != mine
 
 
 def test_dimension_mismatch_is_reported(data):

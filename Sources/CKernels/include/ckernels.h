@@ -13,3 +13,8 @@ void ck_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 /// 1 when the F16C path is in use.
 int ck_has_f16c(void);
+/// c[i, j] (+)= Σ_p a[i, p] · half(w[j, p]) for i < m, j0 ≤ j < j1: a linear layer whose [out, in] weight is
+/// stored as IEEE halves, widened in registers (no float copy of the weight). For few activation rows,
+/// where the product is bound by reading the weight. Sums per row: 16 lanes, then lanes added in order.
+void ck_linear_f16_rows(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
+                        size_t m, size_t j0, size_t j1, size_t k, int accumulate);

@@ -1,7 +1,6 @@
-// A fork-join pool for the encoders: the calling thread plus (threads − 1) workers that spin briefly
+// A fork-join pool (the encoders, and large index splits): the calling thread plus (threads − 1) workers that spin briefly
 // between jobs, so the many short parallel passes of a forward (GEMM halves, layer norms, attention
 // heads) start in microseconds. OpenBLAS itself runs single-threaded; all parallelism is ours.
-import ClipCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
