@@ -2,6 +2,12 @@
 // is busy wait in a queue and are encoded together in the next batch: at 16 concurrent clients a
 // batch holds ~16 texts, which the text transformer runs as one GEMM per weight. Image queries
 // (already decoded) are batched the same way.
+// Under closed-loop load (N clients, each sending its next query when answered) the clients of one batch
+// come back together a millisecond or so after it ends, while the next batch already started with only
+// the others: batches settle at N/2 each. So after a text batch the thread lingers, at most
+// a few milliseconds after that batch ended (`lingerSeconds`), until as many texts wait as were just answered plus those that
+// waited already. One client at a time is never held up (its one text meets the target at once), and an
+// image or job runs without waiting.
 import ClipCore
 #if canImport(Glibc)
 import Glibc
@@ -25,9 +31,18 @@ public final class InferenceWorker: @unchecked Sendable {
     private(set) public var imagesEncoded = 0
 
     public let maxImageBatch: Int
+    /// Longest a text batch waits, after the previous one ended, for the clients that batch answered: this,
+    /// or a quarter of the previous batch's duration if longer (up to 20 ms). Answering a batch's clients and
+    /// parsing their next queries takes the event loops about a millisecond per query, on the same cores.
+    public let lingerSeconds: Double
+    private var lastBatchSeconds = 0.0
+    /// Texts the next batch expects (the clients of the last batch and those that waited through it).
+    private var expectedTexts = 0
+    private var lastBatchEnd = 0.0
 
-    public init(embedder: any Embedder, maxTextBatch: Int = 32, maxImageBatch: Int = 16) {
+    public init(embedder: any Embedder, maxTextBatch: Int = 32, maxImageBatch: Int = 16, lingerSeconds: Double = 0.004) {
         self.embedder = embedder
+        self.lingerSeconds = lingerSeconds
         self.maxTextBatch = maxTextBatch
         self.maxImageBatch = maxImageBatch
         pthread_mutex_init(&mutex, nil)
@@ -100,6 +115,7 @@ public final class InferenceWorker: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             while texts.isEmpty && images.isEmpty && jobs.isEmpty && !stopping { pthread_cond_wait(&wake, &mutex) }
             if texts.isEmpty && images.isEmpty && jobs.isEmpty && stopping { pthread_mutex_unlock(&mutex); return }
+            lingerForTexts()
             let batch = Array(texts.prefix(maxTextBatch))
             texts.removeFirst(batch.count)
             let imageBatch = Array(images.prefix(maxImageBatch))
@@ -110,6 +126,30 @@ public final class InferenceWorker: @unchecked Sendable {
             if !imageBatch.isEmpty { runImages(imageBatch) }
             job?()
         }
+    }
+
+    /// With the mutex held: while only texts wait and fewer than expected, waits for more until the linger
+    /// deadline (the previous text batch's end + lingerSeconds).
+    private func lingerForTexts() {
+        let deadline = lastBatchEnd + max(lingerSeconds, min(0.03, lastBatchSeconds / 2))
+        while !stopping && images.isEmpty && jobs.isEmpty && !texts.isEmpty && texts.count < expectedTexts {
+            let now = Self.now()
+            if now >= deadline { break }
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            let wait = deadline - now
+            var nsec = Int(ts.tv_nsec) + Int(wait * 1e9)
+            ts.tv_sec += nsec / 1_000_000_000
+            nsec %= 1_000_000_000
+            ts.tv_nsec = nsec
+            pthread_cond_timedwait(&wake, &mutex, &ts)
+        }
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     private func runImages(_ batch: [(PreparedImage, CheckedContinuation<[Float], Error>)]) {
@@ -123,13 +163,22 @@ public final class InferenceWorker: @unchecked Sendable {
         }
     }
 
+    /// Encodes a batch, sets what the next batch expects, then answers: the texts that arrived while it ran
+    /// are other clients; those this batch answers come back only after `lastBatchEnd`.
     private func runTexts(_ batch: [(String, CheckedContinuation<[Float], Error>)]) {
-        do {
-            let m = try embedder.embedTexts(batch.map(\.0))
+        let t0 = Self.now()
+        let result = Result { try embedder.embedTexts(batch.map(\.0)) }
+        pthread_mutex_lock(&mutex)
+        lastBatchSeconds = Self.now() - t0
+        expectedTexts = min(maxTextBatch, batch.count + texts.count)
+        lastBatchEnd = Self.now()
+        pthread_mutex_unlock(&mutex)
+        switch result {
+        case .success(let m):
             textBatches += 1
             textsEncoded += batch.count
             for (i, item) in batch.enumerated() { item.1.resume(returning: Array(m.row(i))) }
-        } catch {
+        case .failure(let error):
             for item in batch { item.1.resume(throwing: error) }
         }
     }

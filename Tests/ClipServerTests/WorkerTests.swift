@@ -62,3 +62,39 @@ final class Flag: @unchecked Sendable {
     func set() { lock.locked { value = true } }
     var isSet: Bool { lock.locked { value } }
 }
+
+@Suite struct LingerTests {
+    /// After a batch of 6, the thread waits (up to its linger) for 6 texts: clients that come back one by one
+    /// within the linger are encoded as one batch, not 6.
+    @Test func clientsComingBackTogetherShareABatch() async throws {
+        let worker = InferenceWorker(embedder: Fixtures.embedder, maxTextBatch: 32, lingerSeconds: 5)
+        defer { worker.stop() }
+        let gate = DispatchSemaphore(value: 0)
+        let started = Flag()
+        async let held: Void = worker.run { started.set(); gate.wait() }
+        while !started.isSet { try await Task.sleep(nanoseconds: 1_000_000) }
+        let first = (0..<6).map { i in Task { try await worker.embed(text: "first \(i)") } }
+        while worker.queuedTexts < 6 { try await Task.sleep(nanoseconds: 1_000_000) }
+        gate.signal()
+        try await held
+        for t in first { _ = try await t.value }
+        #expect(worker.textBatches == 1)
+        var second: [Task<[Float], Error>] = []
+        for i in 0..<6 {
+            second.append(Task { try await worker.embed(text: "second \(i)") })
+            try await Task.sleep(nanoseconds: 20_000_000)  // one by one, 20 ms apart
+        }
+        for t in second { _ = try await t.value }
+        #expect(worker.textBatches == 2)
+        #expect(worker.textsEncoded == 12)
+    }
+
+    /// One client at a time is never held back: its text alone meets the target the last batch (of 1) set.
+    /// (With a 60 s linger, any waiting would take five queries past the one-minute limit.)
+    @Test(.timeLimit(.minutes(1))) func aLoneClientIsNotHeldBack() async throws {
+        let worker = InferenceWorker(embedder: Fixtures.embedder, maxTextBatch: 32, lingerSeconds: 60)
+        defer { worker.stop() }
+        for i in 0..<5 { _ = try await worker.embed(text: "query \(i)") }
+        #expect(worker.textBatches == 5)
+    }
+}
