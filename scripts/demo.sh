@@ -38,7 +38,9 @@ case "$WEIGHTS" in
 esac
 
 step "Inspecting $MODEL"
-"$BIN" inspect "$MODEL" | head -n 12
+"$BIN" inspect "$MODEL" > "$OUT/inspect.txt"   # (not piped into head: pipefail would see inspect's SIGPIPE)
+head -n 12 "$OUT/inspect.txt"
+echo "… the whole tensor table: $OUT/inspect.txt"
 
 if [ -n "$REFERENCE" ]; then
   step "Verifying against the PyTorch reference $REFERENCE"
