@@ -55,6 +55,9 @@ step "Evaluating Annoy settings: text queries (notebooks-export/texts.txt) again
 "$BIN" embed --weights "$MODEL" --texts notebooks-export/texts.txt --out "$OUT/eval-queries.npy"
 "$BIN" eval --vectors "$OUT/eval-base.npy" --queries "$OUT/eval-queries.npy" --trees 1,2,5,10,25 --k 1,10 \
   --out "$OUT/eval"
+echo
+sed -n '/^| trees/,/^$/p' "$OUT/eval/report.md"
+echo "(report, CSV, JSON and plot.svg in $OUT/eval/; recall is against exact search, so it means something even with random weights)"
 
 if [ "${SERVE:-1}" = "0" ]; then exit 0; fi
 step "Serving: open http://$HOST:$PORT/ (Ctrl-C stops)"
