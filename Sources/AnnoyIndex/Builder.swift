@@ -82,7 +82,8 @@ public enum AnnoyBuilder {
         let all = (0..<Int32(items.count)).map { $0 }
         // Annoy's share of trees per thread (a thread whose share is 0 builds nothing).
         let shares = (0..<threads).map { (options.trees + $0) / threads }
-        let slots = UnsafeMutableBufferPointer<(TreeBuilder?, [Int32])>.allocate(capacity: threads)
+        // Thread t writes slot t only; read after every thread has joined.
+        nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<(TreeBuilder?, [Int32])>.allocate(capacity: threads)
         slots.initialize(repeating: (nil, []))
         defer { slots.deallocate() }
         let spare = SpareCores(shares.filter { $0 == 0 }.count)
