@@ -87,9 +87,7 @@ public enum AnnoyBuilder {
         slots.initialize(repeating: (nil, []))
         defer { slots.deallocate() }
         let spare = SpareCores(shares.filter { $0 == 0 }.count)
-        let builders = SpareCores(0)  // tree threads: on cores of their own, not lent ones
-        builders.giveBack(threads - 1)
-        builders.run(chunks: threads, threads: threads) { t in
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
             guard shares[t] > 0 else { return }
             var tb = TreeBuilder(metric: metric, items: items, rng: Kiss64Random(seed: options.seed &+ UInt64(t)),
                                  threads: threads, spare: spare)
@@ -99,7 +97,7 @@ public enum AnnoyBuilder {
                 onTree?()
             }
             slots[t] = (tb, roots)
-            spare.release()
+            spare.giveBack()
         }
         // Thread t's nodes follow those of threads 0..<t: shift its tree-node ids by what precedes them.
         let nodes = NodeStore(layout: items.layout, capacity: slots.reduce(0) { $0 + ($1.0?.out.count ?? 0) })

@@ -65,7 +65,6 @@ final class WorkspaceCache: @unchecked Sendable {
     }
 }
 
-/// Shape-checked tensor access: every tensor the model reads must exist with the shape the config predicts.
 /// A weight matrix as the encoders read it: float32, or IEEE halves straight from the weight file's mapping.
 enum WeightMatrix {
     case f32(UnsafePointer<Float>)
@@ -80,13 +79,12 @@ enum WeightMatrix {
     }
 }
 
+/// Shape-checked tensor access: every tensor the model reads must exist with the shape the config predicts.
 enum ModelTensors {
     /// A matrix the encoders multiply by: read as float16 when the weights keep it so (`HalfWeights.direct`).
     static func matrix(_ weights: CLIPWeights, _ name: String, _ shape: [Int]) throws -> WeightMatrix {
         if let h = weights.float16(name) {
-            guard h.shape == shape else {
-                throw ModelError("model.shape", "tensor '\(name)' has shape \(h.shape), but the configuration needs \(shape); the weights file does not match its config")
-            }
+            try check(name, h.shape, shape)
             return .f16(h.data.baseAddress!)
         }
         return .f32(try pointer(weights, name, shape))
@@ -94,10 +92,14 @@ enum ModelTensors {
 
     static func pointer(_ weights: CLIPWeights, _ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
         let t = try weights.tensor(name)
-        guard t.shape == shape else {
-            throw ModelError("model.shape", "tensor '\(name)' has shape \(t.shape), but the configuration needs \(shape); the weights file does not match its config")
-        }
+        try check(name, t.shape, shape)
         return t.data.baseAddress!
+    }
+
+    private static func check(_ name: String, _ actual: [Int], _ shape: [Int]) throws {
+        guard actual == shape else {
+            throw ModelError("model.shape", "tensor '\(name)' has shape \(actual), but the configuration needs \(shape); the weights file does not match its config")
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 // (already decoded) are batched the same way.
 // Under closed-loop load (N clients, each sending its next query when answered) the clients of one batch
 // come back together a millisecond or so after it ends, while the next batch already started with only
-// the others: batches settle at N/2 each. So after a text batch the thread lingers, at most
-// a few milliseconds after that batch ended (`lingerSeconds`), until as many texts wait as were just answered plus those that
-// waited already. One client at a time is never held up (its one text meets the target at once), and an
-// image or job runs without waiting.
+// the others: batches settle at N/2 each. So after a text batch the thread lingers a little (see
+// `lingerSeconds`) until as many texts wait as it just answered plus those that arrived while it ran.
+// One client at a time is never held up (its one text meets the target at once), and an image or job
+// runs without waiting.
 import ClipCore
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +32,7 @@ public final class InferenceWorker: @unchecked Sendable {
 
     public let maxImageBatch: Int
     /// Longest a text batch waits, after the previous one ended, for the clients that batch answered: this,
-    /// or a quarter of the previous batch's duration if longer (up to 20 ms). Answering a batch's clients and
+    /// or half the previous batch's duration if longer (up to 30 ms). Answering a batch's clients and
     /// parsing their next queries takes the event loops about a millisecond per query, on the same cores.
     public let lingerSeconds: Double
     private var lastBatchSeconds = 0.0
@@ -133,7 +133,7 @@ public final class InferenceWorker: @unchecked Sendable {
     private func lingerForTexts() {
         let deadline = lastBatchEnd + max(lingerSeconds, min(0.03, lastBatchSeconds / 2))
         while !stopping && images.isEmpty && jobs.isEmpty && !texts.isEmpty && texts.count < expectedTexts {
-            let now = Self.now()
+            let now = Clock.now()
             if now >= deadline { break }
             var ts = timespec()
             clock_gettime(CLOCK_REALTIME, &ts)
@@ -144,12 +144,6 @@ public final class InferenceWorker: @unchecked Sendable {
             ts.tv_nsec = nsec
             pthread_cond_timedwait(&wake, &mutex, &ts)
         }
-    }
-
-    private static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     private func runImages(_ batch: [(PreparedImage, CheckedContinuation<[Float], Error>)]) {
@@ -166,12 +160,12 @@ public final class InferenceWorker: @unchecked Sendable {
     /// Encodes a batch, sets what the next batch expects, then answers: the texts that arrived while it ran
     /// are other clients; those this batch answers come back only after `lastBatchEnd`.
     private func runTexts(_ batch: [(String, CheckedContinuation<[Float], Error>)]) {
-        let t0 = Self.now()
+        let t0 = Clock.now()
         let result = Result { try embedder.embedTexts(batch.map(\.0)) }
         pthread_mutex_lock(&mutex)
-        lastBatchSeconds = Self.now() - t0
+        lastBatchSeconds = Clock.now() - t0
         expectedTexts = min(maxTextBatch, batch.count + texts.count)
-        lastBatchEnd = Self.now()
+        lastBatchEnd = Clock.now()
         pthread_mutex_unlock(&mutex)
         switch result {
         case .success(let m):

@@ -99,8 +99,7 @@ public struct SafetensorsFile {
         let config = try config()
         let expected = StateDict.expected(config)
         var tensors: [String: Tensor] = [:]
-        var toWiden: [(Entry, Int)] = []
-        var widenCount = 0
+        var toWiden: [(Entry, Int)] = []  // (entry, offset in the float32 arena)
         for (name, shape) in expected {
             guard let e = entries[name] else {
                 throw WeightsError("weights.missing-tensor", "'\(file.path)' is missing tensor '\(name)'")
@@ -112,8 +111,7 @@ public struct SafetensorsFile {
                 let p = (base + e.range.lowerBound).assumingMemoryBound(to: Float.self)
                 tensors[name] = Tensor(name: name, shape: shape, data: UnsafeBufferPointer(start: p, count: e.range.count / 4))
             } else {
-                toWiden.append((e, widenCount))
-                widenCount += shape.reduce(1, *)
+                toWiden.append((e, 0))
             }
         }
         if let extra = Set(entries.keys).subtracting(expected.map(\.name)).sorted().first {
@@ -122,7 +120,7 @@ public struct SafetensorsFile {
         // Smallest first, so the tensors `.direct` widens on use (norms, biases, embeddings, projections) share a
         // few pages at the arena's start and the never-widened matrices' pages are never touched.
         toWiden.sort { ($0.0.range.count, $0.0.name) < ($1.0.range.count, $1.0.name) }
-        widenCount = 0
+        var widenCount = 0
         for i in toWiden.indices {
             toWiden[i].1 = widenCount
             widenCount += toWiden[i].0.range.count / toWiden[i].0.dtype.size
