@@ -84,13 +84,13 @@ def main():
                 results.append(r)
             times = np.array(times)
             runs.append({
-                "trees": trees, "k": a.k, "searchK": skv, "recall": recall(a.metric, x, q, gt, results, a.k),
-                "p50Us": float(np.percentile(times, 50, method="inverted_cdf")),
-                "p99Us": float(np.percentile(times, 99, method="inverted_cdf")),
-                "qpsSingle": len(q) / times.sum() * 1e6, "buildSeconds": build,
-                "indexBytes": os.path.getsize(path), "loadSeconds": load, "coldFirstQueryUs": cold,
+                "trees": trees, "k": a.k, "search_k": skv, "recall": recall(a.metric, x, q, gt, results, a.k),
+                "p50_us": float(np.percentile(times, 50, method="inverted_cdf")),
+                "p99_us": float(np.percentile(times, 99, method="inverted_cdf")),
+                "qps_single": len(q) / times.sum() * 1e6, "build_seconds": build,
+                "index_bytes": os.path.getsize(path), "load_seconds": load, "cold_first_query_us": cold,
             })
-            print(f"annoy trees={trees} search_k={sk}: recall {runs[-1]['recall']:.4f} p50 {runs[-1]['p50Us']:.1f} µs "
+            print(f"annoy trees={trees} search_k={sk}: recall {runs[-1]['recall']:.4f} p50 {runs[-1]['p50_us']:.1f} µs "
                   f"build {build}", flush=True)
         idx.unload()
     os.remove(path)

@@ -13,7 +13,7 @@ def sk(v):
 
 
 def table(ours, theirs, k):
-    mine = {(r["trees"], r["searchK"]): r for r in ours["runs"] if r["k"] == k}
+    mine = {(r["trees"], r["search_k"]): r for r in ours["runs"] if r["k"] == k}
     rows = [
         f"| trees | search_k | recall@{k} clipwb | recall@{k} annoy | Δ | p50 µs clipwb | p50 µs annoy | ratio | "
         "build s clipwb 1 thr | build s clipwb 2 thr | build s annoy 1 thr | build s annoy 2 thr | clipwb 2 thr / annoy 1 thr | "
@@ -22,20 +22,20 @@ def table(ours, theirs, k):
     ]
     worst = {"recall": 0.0, "latency": 0.0, "build": 0.0}
     for t in theirs["runs"]:
-        m = mine.get((t["trees"], t["searchK"]))
+        m = mine.get((t["trees"], t["search_k"]))
         if m is None:
             continue
         dr = m["recall"] - t["recall"]
-        lat = m["p50Us"] / t["p50Us"]
-        b1, b2 = m["buildSeconds"].get("1", float("nan")), m["buildSeconds"].get("2", float("nan"))
-        a1, a2 = t["buildSeconds"].get("1", float("nan")), t["buildSeconds"].get("2", float("nan"))
+        lat = m["p50_us"] / t["p50_us"]
+        b1, b2 = m["build_seconds"].get("1", float("nan")), m["build_seconds"].get("2", float("nan"))
+        a1, a2 = t["build_seconds"].get("1", float("nan")), t["build_seconds"].get("2", float("nan"))
         worst["recall"] = max(worst["recall"], abs(dr))
         worst["latency"] = max(worst["latency"], lat)
         worst["build"] = max(worst["build"], b2 / a1)
         rows.append(
-            f"| {t['trees']} | {sk(t['searchK'])} | {m['recall']:.4f} | {t['recall']:.4f} | {dr:+.4f} | "
-            f"{m['p50Us']:.1f} | {t['p50Us']:.1f} | {lat:.2f} | {b1:.2f} | {b2:.2f} | {a1:.2f} | {a2:.2f} | {b2 / a1:.2f} | "
-            f"{m['indexBytes'] / 1e6:.1f} | {t['indexBytes'] / 1e6:.1f} |")
+            f"| {t['trees']} | {sk(t['search_k'])} | {m['recall']:.4f} | {t['recall']:.4f} | {dr:+.4f} | "
+            f"{m['p50_us']:.1f} | {t['p50_us']:.1f} | {lat:.2f} | {b1:.2f} | {b2:.2f} | {a1:.2f} | {a2:.2f} | {b2 / a1:.2f} | "
+            f"{m['index_bytes'] / 1e6:.1f} | {t['index_bytes'] / 1e6:.1f} |")
     return rows, worst
 
 
@@ -54,8 +54,8 @@ def main():
     c = ours["config"]
     text = [
         f"## {a.title}", "",
-        f"{ours['items']} × {ours['dimension']} {c['metric']} vectors, {ours['queryCount']} queries, k={k}, seed {c['seed']}; "
-        f"clipwb commit `{c['commit']}` ({c['buildConfiguration']} build), annoy {theirs['version']} from the light venv.",
+        f"{ours['items']} × {ours['dimension']} {c['metric']} vectors, {ours['query_count']} queries, k={k}, seed {c['seed']}; "
+        f"clipwb commit `{c['commit']}` ({c['build_configuration']} build), annoy {theirs['version']} from the light venv.",
         "p50: one query at a time on one thread (annoy timed around `get_nns_by_vector` from Python). "
         "recall: ann-benchmarks' tie-tolerant recall against exact BLAS search. Both sides are queried on their 2-thread "
         "build: clipwb's `--threads 2` forest is the one annoy's n_jobs=2 builds (thread t: floor((trees + t) / 2) trees "
@@ -65,7 +65,7 @@ def main():
         f"Worst |Δ recall| {worst['recall']:.4f} (goal ≤ 0.01); worst p50 ratio {worst['latency']:.2f} (goal ≤ 1, aim ≤ 0.6); "
         f"worst build ratio clipwb 2 threads / annoy 1 thread {worst['build']:.2f} (goal ≤ 0.6).",
     ]
-    prep = [r.get("prepareSeconds", {}).get("2") for r in ours["runs"] if r.get("prepareSeconds")]
+    prep = [r.get("prepare_seconds", {}).get("2") for r in ours["runs"] if r.get("prepare_seconds")]
     if prep:
         text += ["", f"build s is the tree building that annoy's `build()` times. Making clipwb's item nodes (copy, "
                  f"norms, NaN check: what annoy's `add_item` loop does before `build()`) took "

@@ -32,7 +32,7 @@ lines = [
     "## Weights: file sizes and load time (`make bench-weights`)",
     "",
     f"Command: `make bench-weights` (scripts/bench-weights.sh) — commit {commit}, {datetime.date.today()}, "
-    f"{doctor['cpus']} cores, BLAS {doctor['blasLibrary']}.",
+    f"{doctor['cpus']} cores, BLAS {doctor['blas_library']}.",
     "Model: full-size ViT-B/32, random init seed 0 (`make reference-full`). A load ends with a ready model: the",
     "weights read and checked and a `CLIPModel` built over them, able to encode. 7 interleaved rounds in one process,",
     "page cache warm. Two runs: `--halves widen` (f16 widened to float32 at load) and `--halves direct` (the default:",
@@ -47,7 +47,7 @@ rows = ((h5, h5, "HDF5 f32 (source), widen run"), (f16, h5, "clipwb f16, widened
         (d16, dh5, "**clipwb f16, read directly (`--halves direct`, default)**"))
 for row, base, name in rows:
     lines.append(f"| {name} | {row['bytes'] / 2**20:.1f} MiB | {row['bytes'] / base['bytes'] * 100:.1f}% | "
-                 f"{row['medianMs']:.1f} ms | {row['minMs']:.1f} ms | {ratio(base['medianMs'], row['medianMs']):.1f}× |")
+                 f"{row['median_ms']:.1f} ms | {row['min_ms']:.1f} ms | {ratio(base['median_ms'], row['median_ms']):.1f}× |")
 lines += ["", f"Python `safetensors` reads both files and every tensor equals the HDF5 one "
           f"(f32 bit-identical: {eq32['equal']}, {eq32['tensors']} tensors; f16 equal to numpy float16 rounding: {eq16['equal']}).", ""]
 lines += ["Encoding speed with each mode (`clipwb benchmark encoders --halves widen|direct`, f16 file, 2 threads,",

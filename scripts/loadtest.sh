@@ -118,11 +118,11 @@ import json, statistics, sys
 ratios = []
 for line in open(sys.argv[1]):
     alone_json, row = line.split(" ", 1)
-    alone = {r["batchSize"]: r for r in json.loads(alone_json)}
+    alone = {r["batch_size"]: r for r in json.loads(alone_json)}
     served = float(row.split("|")[4])
-    ratios.append(served / alone[16]["textsPerSecond"])
-    print(f"- round {len(ratios)}: text encoder alone just before: batch 1 {alone[1]['msPerBatch']:.1f} ms "
-          f"({alone[1]['textsPerSecond']:.0f} texts/s), batch 16 {alone[16]['textsPerSecond']:.0f} texts/s; "
+    ratios.append(served / alone[16]["texts_per_second"])
+    print(f"- round {len(ratios)}: text encoder alone just before: batch 1 {alone[1]['ms_per_batch']:.1f} ms "
+          f"({alone[1]['texts_per_second']:.0f} texts/s), batch 16 {alone[16]['texts_per_second']:.0f} texts/s; "
           f"served at 16 connections {served:.0f} requests/s = {ratios[-1] * 100:.0f}%")
 print(f"\nText search at 16 connections: median {statistics.median(ratios) * 100:.0f}% "
       f"(min {min(ratios) * 100:.0f}%) of what the text encoder alone sustains at batch 16 in the same round.")

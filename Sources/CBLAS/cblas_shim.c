@@ -14,6 +14,11 @@ const char *clipwb_blas_config(void) {
     return f ? f() : NULL;
 }
 
+const char *clipwb_blas_corename(void) {
+    char *(*f)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    return f ? f() : NULL;
+}
+
 int clipwb_blas_get_num_threads(void) {
     int (*f)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
     return f ? f() : -1;

@@ -36,6 +36,20 @@ static void cjpeg_emit_message(j_common_ptr cinfo, int level) {
 
 static void cjpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+// A progressive JPEG may repeat scans without limit, and each costs a pass over the whole
+// coefficient buffer (100,000 one-byte scans take ~20 s): past CJPEG_MAX_SCANS the file is refused
+// from libjpeg's progress monitor, which runs between input passes.
+static void cjpeg_progress(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > CJPEG_MAX_SCANS) {
+        cjpeg_error *err = (cjpeg_error *)cinfo->err;
+        if (err->msg && err->msg_capacity)
+            snprintf(err->msg, err->msg_capacity, "the JPEG has more than %d scans (real progressive files have about ten); refused", CJPEG_MAX_SCANS);
+        longjmp(err->jump, 1);
+    }
+}
+
 static void set_msg(char *msg, size_t cap, const char *text) {
     if (msg && cap) snprintf(msg, cap, "%s", text);
 }
@@ -63,6 +77,10 @@ static int cjpeg_run(const uint8_t *data, size_t size, uint64_t max_pixels, cjpe
         return err.saw_eof ? CJPEG_TRUNCATED : CJPEG_CORRUPT;
     }
     jpeg_create_decompress(&cinfo);
+    struct jpeg_progress_mgr progress;
+    memset(&progress, 0, sizeof progress);
+    progress.progress_monitor = cjpeg_progress;
+    cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, (const unsigned char *)data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if (err.saw_eof) {

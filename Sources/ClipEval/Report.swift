@@ -5,9 +5,7 @@ import Foundation
 
 public enum Report {
     public static func writeAll(_ r: SweepResult, to dir: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(dir + "/results.json", chunks: [Array(try enc.encode(r)) + [10]])
+        try AtomicFile.write(dir + "/results.json", chunks: [Array(try JSONStyle.encoder().encode(r)) + [10]])
         try AtomicFile.write(dir + "/results.csv", chunks: [Array(csv(r).utf8)])
         try AtomicFile.write(dir + "/report.md", chunks: [Array(markdown(r).utf8)])
         let k = r.config.ks.contains(10) ? 10 : r.config.ks[0]
@@ -31,7 +29,7 @@ public enum Report {
                                    f(x.qpsBatched, 1), String(x.batchThreads), f(x.coldFirstQueryUs, 1)]
                 + threads.map { f(x.buildSeconds[String($0)] ?? .nan, 3) }
                 + threads.map { f(x.prepareSeconds[String($0)] ?? .nan, 3) }
-                + [String(x.indexBytes), f(x.loadSeconds, 5), String(x.peakRSSBytes), x.rawIds, x.rawTimesUs]
+                + [String(x.indexBytes), f(x.loadSeconds, 5), String(x.peakRssBytes), x.rawIds, x.rawTimesUs]
             out += cells.joined(separator: ",") + "\n"
         }
         return out
@@ -54,7 +52,7 @@ public enum Report {
         """
         for x in r.runs {
             let builds = c.buildThreads.map { f(x.buildSeconds[String($0)] ?? .nan, 2) }.joined(separator: " | ")
-            s += "| \(x.trees) | \(x.k) | \(sk(x.searchK)) (\(x.effectiveSearchK)) | \(f(x.recall, 4)) | \(f(x.p50Us, 1)) | \(f(x.p99Us, 1)) | \(f(x.qpsSingle, 0)) | \(f(x.qpsBatched, 0)) | \(f(x.coldFirstQueryUs, 1)) | \(builds) | \(f(Double(x.indexBytes) / 1e6, 1)) | \(f(x.loadSeconds * 1e3, 2)) | \(f(Double(x.peakRSSBytes) / 1e6, 0)) |\n"
+            s += "| \(x.trees) | \(x.k) | \(sk(x.searchK)) (\(x.effectiveSearchK)) | \(f(x.recall, 4)) | \(f(x.p50Us, 1)) | \(f(x.p99Us, 1)) | \(f(x.qpsSingle, 0)) | \(f(x.qpsBatched, 0)) | \(f(x.coldFirstQueryUs, 1)) | \(builds) | \(f(Double(x.indexBytes) / 1e6, 1)) | \(f(x.loadSeconds * 1e3, 2)) | \(f(Double(x.peakRssBytes) / 1e6, 0)) |\n"
         }
         s += "\nRaw per-query ids and times: `raw/` (one .npy pair per row above); ground truth ids: `ground_truth.npy`. Plot: `plot.svg`.\n"
         return s

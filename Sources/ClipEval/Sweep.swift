@@ -51,7 +51,7 @@ public struct RunRecord: Codable, Sendable {
     public var prepareSeconds: [String: Double] = [:]
     public var indexBytes: Int
     public var loadSeconds: Double
-    public var peakRSSBytes: Int
+    public var peakRssBytes: Int
     public var rawIds: String
     public var rawTimesUs: String
 }
@@ -161,7 +161,7 @@ public enum Sweep {
                          qpsSingle: Double(queries.rows) / times.reduce(0, +) * 1e6,
                          qpsBatched: Double(queries.rows) / batchSeconds, batchThreads: c.queryThreads,
                          coldFirstQueryUs: 0, buildSeconds: [:], indexBytes: 0, loadSeconds: 0,
-                         peakRSSBytes: peakRSS(), rawIds: idsPath, rawTimesUs: timesPath)
+                         peakRssBytes: peakRSS(), rawIds: idsPath, rawTimesUs: timesPath)
     }
 
     /// Ground truth from a file (ids; at least max k columns) or from exact BLAS search.

@@ -81,12 +81,26 @@ extension SearchService {
             let p = try embedder.prepareImage(bytes)
             let v = try embedder.embedImages([p])
             let name = "\(sha).\(format.fileExtension)"
-            try AtomicFile.write(catalog.uploadsDirectory + "/" + name, chunks: [bytes])
-            let rec = try catalog.commit([NewImage(root: "uploads", path: name, sha256: sha, width: p.width, height: p.height)],
+            let file = catalog.uploadsDirectory + "/" + name
+            try AtomicFile.write(file, chunks: [bytes])
+            let rec: ImageRecord
+            do {
+                rec = try catalog.commit([NewImage(root: "uploads", path: name, sha256: sha, width: p.width, height: p.height)],
                                          embeddings: v)[0]
+            } catch {
+                try? FileManager.default.removeItem(atPath: file)  // no file without its catalog row
+                throw error
+            }
             let old = current()
-            let snap = Snapshot(index: old.index, vectors: Matrix(rows: old.vectors.rows + 1, cols: old.vectors.cols,
+            let snap: Snapshot
+            if rec.id == old.vectors.rows {
+                snap = Snapshot(index: old.index, vectors: Matrix(rows: old.vectors.rows + 1, cols: old.vectors.cols,
                                                                   data: old.vectors.data + v.data))
+            } else {
+                // Another writer (`clipwb ingest`) committed rows since this snapshot: take them all, so
+                // the id answered here is searchable at once.
+                snap = Snapshot(index: old.index, vectors: try catalog.loadEmbeddings(try catalog.state()))
+            }
             install(snap)
             return AddedImage(id: rec.id, sha256: sha, width: p.width, height: p.height, created: true,
                               total: snap.vectors.rows, indexed: snap.indexedCount)

@@ -58,6 +58,9 @@ public final class SearchService: @unchecked Sendable {
     let rebuilds: Rebuilder
     /// Embeddings of the last 256 distinct text queries.
     let recentTexts = RecentVectors(capacity: 256)
+    /// Uploaded images decode here: few at a time, off the HTTP event loops and the inference thread.
+    public let decodes = BoundedQueue(label: "clipwb-decode", concurrency: max(1, ProcessInfo.processInfo.activeProcessorCount - 1),
+                                      maxWaiting: 16)
 
     /// Opens a catalog for serving. An index behind the embeddings (an interrupted ingestion) is
     /// rebuilt in the background; the stale one serves meanwhile.
@@ -125,7 +128,10 @@ public final class SearchService: @unchecked Sendable {
             throw SearchError("query.bad-page", "that page is past the first \(SearchLimits.maxResults) results; ask for an earlier page")
         }
         let snap = current()
-        let want = min(offset + limit + 1 + (excluding == nil ? 0 : 1), snap.vectors.rows)
+        // Every page is a slice of one ranked list: the index is always asked for the deepest list a
+        // page may reach (plus one to tell whether more exist, plus the excluded query image), so
+        // its candidate set does not grow with the page number and pages never overlap or skip.
+        let want = min(SearchLimits.maxResults + 1 + (excluding == nil ? 0 : 1), snap.vectors.rows)
         var hits = try snap.index?.index.nearest(to: query, n: want) ?? []
         if snap.vectors.rows > snap.indexedCount { hits += try tail(snap, query, n: want) }
         hits.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
@@ -155,13 +161,46 @@ public final class SearchService: @unchecked Sendable {
             throw SearchError("image.unsupported-type", "the upload is not a JPEG or PNG image (judged by its first bytes); send a .jpg or .png file")
         }
         let embedder = self.embedder
-        let prepared: PreparedImage = try await withCheckedThrowingContinuation { c in
-            DispatchQueue.global().async { c.resume(with: Result { try embedder.prepareImage(bytes) }) }
-        }
+        let prepared = try await decodes.run { try embedder.prepareImage(bytes) }
         return (prepared, try await worker.embed(image: prepared))
     }
 
     func install(_ snap: Snapshot) { lock.locked { snapshot = snap } }
+}
+
+/// Runs blocking work on its own threads, at most `concurrency` at once and `maxWaiting` queued;
+/// past that a job is refused at once ("server.busy") instead of piling up memory and latency.
+public final class BoundedQueue: @unchecked Sendable {
+    private let queue: OperationQueue
+    private let maxWaiting: Int
+    private let lock = NSLockLike()
+    private var pending = 0
+    public private(set) var refused = 0
+
+    public init(label: String, concurrency: Int, maxWaiting: Int) {
+        queue = OperationQueue()
+        queue.name = label
+        queue.maxConcurrentOperationCount = concurrency
+        self.maxWaiting = maxWaiting + concurrency
+    }
+
+    public func run<T: Sendable>(_ job: @escaping @Sendable () throws -> T) async throws -> T {
+        let admitted: Bool = lock.locked {
+            guard pending < maxWaiting else { refused += 1; return false }
+            pending += 1
+            return true
+        }
+        guard admitted else {
+            throw SearchError("server.busy", "the server is decoding as many images as it queues; try again in a moment", kind: .system)
+        }
+        return try await withCheckedThrowingContinuation { c in
+            queue.addOperation { [self] in
+                let r = Result { try job() }
+                lock.locked { pending -= 1 }
+                c.resume(with: r)
+            }
+        }
+    }
 }
 
 /// A small least-recently-inserted cache of query vectors by key.

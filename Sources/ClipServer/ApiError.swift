@@ -36,6 +36,7 @@ public struct ApiError: Error, Sendable, Equatable {
         case "image.not-found": return .notFound
         case "image.unsupported-type", "image.unknown-format": return .unsupportedMediaType
         case "image.too-large": return .contentTooLarge
+        case "server.busy": return .serviceUnavailable
         case "image.empty", "image.truncated", "image.corrupt", "image.unsupported": return .unprocessableContent
         default: return kind == .badInput ? .badRequest : .internalServerError
         }
@@ -68,6 +69,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let e = ApiError.from(error)
             var headers: HTTPFields = [:]
             if e.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"clipwb\"" }
+            if e.status == .tooManyRequests { headers[.retryAfter] = "60" }
+            if e.status == .serviceUnavailable { headers[.retryAfter] = "1" }
+            // A refused body may still be arriving: answer, then close rather than read it all.
+            if e.code == ApiError.bodyTooLarge.code { headers[.connection] = "close" }
             if Self.wantsJSON(request.uri.path) {
                 headers[.contentType] = "application/json; charset=utf-8"
                 return Response(status: e.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: e.json)))

@@ -8,6 +8,7 @@ import Hummingbird
 struct ApiRoutes: Sendable {
     let service: SearchService
     let uploadToken: String?
+    let authThrottle = FailureThrottle(budget: 10, window: 60)
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -109,9 +110,19 @@ struct ApiRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// Checks `Authorization: Bearer TOKEN` (the scheme is case-insensitive, RFC 9110 §11.1). Wrong
+    /// tokens are rate-limited: past the throttle's budget every attempt is refused with 429 unchecked.
     func authorize(_ request: Request, token: String) throws {
         let given = request.headers[.authorization] ?? ""
-        guard given.hasPrefix("Bearer "), constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8)) else {
+        let parts = given.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        let scheme = parts.first.map { $0.lowercased() } ?? ""
+        let presented = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        if let wait = authThrottle.refusal() {
+            throw ApiError(.tooManyRequests, "auth.throttled",
+                           "too many wrong tokens in the last minute; try again in \(wait) s")
+        }
+        guard scheme == "bearer", constantTimeEqual(Array(presented.utf8), Array(token.utf8)) else {
+            authThrottle.recordFailure()
             throw ApiError(.unauthorized, "auth.required", given.isEmpty
                 ? "adding images needs the token given to `clipwb serve --token`: send 'Authorization: Bearer TOKEN'"
                 : "the bearer token is wrong; use the one given to `clipwb serve --token`")
@@ -123,6 +134,30 @@ struct ApiRoutes: Sendable {
         for i in 0..<min(a.count, b.count) { diff |= a[i] ^ b[i] }
         return diff == 0
     }
+}
+
+/// Counts failures in a sliding window; once `budget` failures fall inside it, refuses until the
+/// oldest ages out. One budget for the whole server: a guesser cannot spread over connections.
+public final class FailureThrottle: @unchecked Sendable {
+    private let budget: Int
+    private let window: Double
+    private let lock = NSLockLike()
+    private var failures: [Double] = []
+
+    public init(budget: Int, window: Double) {
+        (self.budget, self.window) = (budget, window)
+    }
+
+    /// Seconds to wait, or nil when an attempt may be checked.
+    public func refusal(now: Double = Clock.now()) -> Int? {
+        lock.locked {
+            failures.removeAll { now - $0 >= window }
+            guard failures.count >= budget, let oldest = failures.first else { return nil }
+            return max(1, Int((window - (now - oldest)).rounded(.up)))
+        }
+    }
+
+    public func recordFailure(now: Double = Clock.now()) { lock.locked { failures.append(now) } }
 }
 
 func jsonObject<T: Encodable>(_ v: T) throws -> [String: Any] {

@@ -11,28 +11,48 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Bearer token for POST /api/images; nil turns the route off.
     public var uploadToken: String?
+    /// Per-connection timeouts and the cap on open connections.
+    public var limits: ConnectionLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, uploadToken: String? = nil) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, uploadToken: String? = nil, limits: ConnectionLimits = .init()) {
         self.host = host
         self.port = port
         self.uploadToken = uploadToken
+        self.limits = limits
     }
 }
 
 public func buildApplication(service: SearchService, configuration: ServerConfiguration,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-    let router = Router(context: BasicRequestContext.self)
+    // HEAD routes come from the GET ones (the router), their Content-Length from HeadMiddleware.
+    let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     let page = PageRenderer(service: service)
+    router.add(middleware: HeadMiddleware())
     router.add(middleware: ErrorMiddleware(page: page))
     ApiRoutes(service: service, uploadToken: configuration.uploadToken).register(on: router)
     PageRoutes(service: service, renderer: page).register(on: router)
     var logger = Logger(label: "clipwb-serve")
     logger.logLevel = .warning
+    let (limits, counter) = (configuration.limits, ConnectionCounter())
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, counter: counter)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "clipwb"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// HEAD on every GET route: the GET answer's status and headers (with its Content-Length), no body.
+struct HeadMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .head else { return try await next(request, context) }
+        var head = request.head
+        head.method = .get
+        let response = try await next(Request(head: head, body: request.body), context)
+        var headers = response.headers
+        if headers[.contentLength] == nil, let n = response.body.contentLength { headers[.contentLength] = String(n) }
+        return Response(status: response.status, headers: headers, body: .init())
+    }
 }
 
 /// Small helpers shared by both route sets.
@@ -65,7 +85,7 @@ enum HTTPInput {
 
     /// An optional positive integer parameter within `range`.
     static func int(_ params: [String: String], _ name: String, default d: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw = params[name], !raw.isEmpty else { return d }
+        guard let raw = params[name] else { return d }
         guard let v = Int(raw), range.contains(v) else {
             throw ApiError(.badRequest, "query.bad-parameter", "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(raw.prefix(40))'")
         }

@@ -73,7 +73,8 @@ struct PageRoutes: Sendable {
     func browse(page: Int, hasMore: inout Bool) throws -> [SearchHit] {
         let total = service.count
         let first = (page - 1) * Self.perPage
-        let ids = Array(first..<min(first + Self.perPage, total))
+        // A page past the end is an empty page (the template says so), never an inverted range.
+        let ids = first < total ? Array(first..<min(first + Self.perPage, total)) : []
         hasMore = first + Self.perPage < total
         let recs = try service.catalog.images(ids: ids)
         return ids.compactMap { id in recs[id].map { SearchHit(id: id, score: .nan, path: $0.path, width: $0.width, height: $0.height) } }

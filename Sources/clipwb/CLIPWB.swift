@@ -1,6 +1,7 @@
 // The root command: one subcommand per job, each in its own file. Commands compose libraries;
 // no algorithm lives here.
 import ArgumentParser
+import Foundation
 
 @main
 struct CLIPWB: AsyncParsableCommand {
@@ -18,6 +19,26 @@ struct CLIPWB: AsyncParsableCommand {
             IndexCommand.self, Eval.self, Ingest.self, Serve.self, Benchmark.self,
         ]
     )
+
+    /// ArgumentParser's own entry point, except that usage errors exit 2 (the README's promise:
+    /// 0 ok, 1 a check failed, 2 bad input or usage) instead of EX_USAGE (64), with `error:` as
+    /// every other clipwb error line.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            let text = fullMessage(for: error).replacingOccurrences(of: "Error: ", with: "error: ")
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Foundation.exit(Exit.badInput)
+        }
+    }
 }
 
 enum ClipwbVersion {

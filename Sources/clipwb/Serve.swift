@@ -35,7 +35,15 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-        if let t = token, t.count < 8 { throw ValidationError("--token must be at least 8 characters") }
+        if let t = effectiveToken, t.count < 8 {
+            throw ValidationError(token != nil ? "--token must be at least 8 characters"
+                                                : "CLIPWB_TOKEN must be at least 8 characters (or unset it to keep POST /api/images off)")
+        }
+    }
+
+    /// --token, else $CLIPWB_TOKEN (an empty variable counts as unset).
+    var effectiveToken: String? {
+        token ?? ProcessInfo.processInfo.environment["CLIPWB_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func run() async throws {
@@ -51,7 +59,8 @@ struct Serve: AsyncParsableCommand {
                 return
             }
             let service = try SearchService(catalog: cat, embedder: embedder)
-            let token = self.token ?? ProcessInfo.processInfo.environment["CLIPWB_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            let token = effectiveToken
+            raiseDescriptorLimit()
             let config = ServerConfiguration(host: host, port: port, uploadToken: token)
             let host = self.host
             let app = buildApplication(service: service, configuration: config) { port in
@@ -60,6 +69,18 @@ struct Serve: AsyncParsableCommand {
             }
             try await app.runService()
         }
+    }
+}
+
+/// Lifts the soft limit on open files to the hard one (at most 65,536): connections that time out
+/// still hold a descriptor until they do, and a 1,024 limit is reached by a few slow clients.
+func raiseDescriptorLimit() {
+    var r = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return }
+    let want = min(r.rlim_max, 65536)
+    if r.rlim_cur < want {
+        r.rlim_cur = want
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
 }
 

@@ -28,11 +28,9 @@ func reportingErrors<R>(_ body: () async throws -> R) async throws -> R {
     }
 }
 
-/// Prints an Encodable as pretty, key-sorted JSON on stdout.
+/// Prints an Encodable as pretty, key-sorted, snake_case JSON on stdout.
 func printJSON<T: Encodable>(_ value: T) throws {
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = try enc.encode(value)
+    let data = try JSONStyle.encoder().encode(value)
     FileHandle.standardOutput.write(data)
     FileHandle.standardOutput.write(Data("\n".utf8))
 }

@@ -102,7 +102,7 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(svg.contains("<polyline") && svg.contains("exact (BLAS)") && svg.contains("4 trees"))
         let csv = try String(contentsOfFile: c.out + "/results.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 9)
-        let back = try JSONDecoder().decode(SweepResult.self, from: Data(contentsOf: URL(fileURLWithPath: c.out + "/results.json")))
+        let back = try JSONStyle.decoder().decode(SweepResult.self, from: Data(contentsOf: URL(fileURLWithPath: c.out + "/results.json")))
         #expect(back.runs.count == 8 && back.config.commit == "test")
     }
 

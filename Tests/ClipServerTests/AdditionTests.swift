@@ -62,3 +62,34 @@ import Testing
         #expect(try reopened.image(id: 20)?.root == "uploads")
     }
 }
+
+@Suite struct ConcurrentWriterTests {
+    /// `clipwb ingest` appends to a catalog the server has open; an upload answered after that gets
+    /// an id past the server's snapshot, and that id must be searchable at once.
+    @Test func uploadAfterAnotherWriterIsSearchableAtOnce() async throws {
+        let (cat, _, _) = try Fixtures.catalog(count: 10)
+        let service = try SearchService(catalog: cat, embedder: Fixtures.embedder)
+        let more = Fixtures.tempDir("more")
+        for f in try Fixtures.sampleFiles()[50..<53] {
+            try FileManager.default.copyItem(atPath: Fixtures.samples + "/" + f, toPath: more + "/" + f)
+        }
+        let other = try Catalog(directory: cat.directory, create: false)
+        var options = IngestOptions()
+        options.progress = false
+        _ = try Ingestion(catalog: other, embedder: Fixtures.embedder, options: options, log: { _ in }).run(folders: [more])
+        let token = "s3cret-token-for-tests"
+        try await withServer(service, token: token) { client in
+            let added = try await client.execute(uri: "/api/images", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                                 body: ByteBuffer(bytes: try Fixtures.sample(60)))
+            #expect(added.status == .accepted)
+            let id = try #require(added.object["id"] as? Int)
+            #expect(id == 13)
+            let similar = try await client.execute(uri: "/api/images/\(id)/similar?k=5", method: .get)
+            #expect(similar.status == .ok, "\(similar.text)")
+            #expect(similar.resultIDs.count == 5)
+            let ingested = try await client.execute(uri: "/api/images/11/similar?k=5", method: .get)
+            #expect(ingested.status == .ok)
+        }
+        await service.waitForRebuilds()
+    }
+}

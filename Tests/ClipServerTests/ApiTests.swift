@@ -48,6 +48,29 @@ import Testing
         }
     }
 
+    /// Paging 16 at a time walks one ranked list: no id twice, none skipped. One tree makes Annoy's
+    /// candidate set depend on how many results are asked for, so re-searching per page would drift.
+    @Test func pagesNeverOverlapOrSkip() async throws {
+        let (cat, _, _) = try Fixtures.catalog(count: 120, trees: 1)
+        let service = try SearchService(catalog: cat, embedder: Fixtures.embedder)
+        try await withServer(service) { client in
+            for route in ["/api/search?q=a+blue+lamp", "/api/images/3/similar?x=1"] {
+                var seen: [Int] = []
+                for page in 1...9 {
+                    let r = try await client.execute(uri: "\(route)&page=\(page)", method: .get)
+                    #expect(r.status == .ok)
+                    seen += r.resultIDs
+                    if r.object["has_more"] as? Bool != true { break }
+                }
+                let expected = route.contains("similar") ? 119 : 120
+                #expect(seen.count == expected, "\(route)")
+                #expect(Set(seen).count == seen.count, "\(route): an id appeared on two pages")
+                let one = try await client.execute(uri: "\(route)&k=100", method: .get)
+                #expect(Array(seen.prefix(100)) == one.resultIDs, "\(route): pages of 16 disagree with one page of 100")
+            }
+        }
+    }
+
     @Test func searchParameterErrors() async throws {
         try await withServer(service) { client in
             let cases: [(String, String)] = [
@@ -84,15 +107,14 @@ import Testing
     }
 
     @Test func uploadErrors() async throws {
-        var big = try Fixtures.sample(0)
-        big += [UInt8](repeating: 0, count: ServerLimits.maxBodyBytes + 1 - big.count)
+        // A body over the limit is answered 413 and the connection closed: HardeningTests reads that
+        // over a raw socket (this client fails on the close while it is still sending).
         let cases: [(ByteBuffer?, HTTPResponse.Status, String)] = [
             (ByteBuffer(string: "just some text"), .unsupportedMediaType, "image.unsupported-type"),
             (ByteBuffer(bytes: [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0]), .unsupportedMediaType, "image.unsupported-type"),
             (nil, .badRequest, "upload.empty"),
             (ByteBuffer(bytes: [0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 1, 2, 3]), .unprocessableContent, "image.truncated"),
             (ByteBuffer(bytes: pngHeader(width: 10_000, height: 5_001)), .contentTooLarge, "image.too-large"),
-            (ByteBuffer(bytes: big), .contentTooLarge, "request.too-large"),
         ]
         try await withServer(service) { client in
             for (body, status, code) in cases {

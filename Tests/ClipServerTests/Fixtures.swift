@@ -5,6 +5,7 @@ import ClipSearch
 import ClipServer
 import Foundation
 import Hummingbird
+import NIOCore
 import HummingbirdTesting
 import Testing
 
@@ -42,13 +43,14 @@ enum Fixtures {
     }
 
     /// A catalog of the first `count` sample photos, built by the real ingestion.
-    static func catalog(count: Int) throws -> (Catalog, IngestSummary, images: String) {
+    static func catalog(count: Int, trees: Int = 10) throws -> (Catalog, IngestSummary, images: String) {
         let images = try imageFolder(count: count)
         let cat = try Catalog(directory: tempDir("catalog"), create: true)
         try cat.bindModel(name: embedder.modelName, dimension: embedder.dimension, weights: weights)
         var options = IngestOptions()
         options.progress = false
         options.commitEvery = 16
+        options.index = IndexParameters(trees: trees)
         let summary = try Ingestion(catalog: cat, embedder: embedder, options: options, log: { _ in }).run(folders: [images])
         return (cat, summary, images)
     }
@@ -79,7 +81,10 @@ extension TestResponse {
 /// Runs `body` against a live server (a real port) over `service`.
 func withServer(_ service: SearchService, token: String? = nil,
                 _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-    let app = buildApplication(service: service, configuration: ServerConfiguration(port: 0, uploadToken: token))
+    // Generous connection bounds: on a loaded machine the test client's keep-alive connection can sit
+    // idle longer than serve's defaults between two requests; HardeningTests tests the bounds themselves.
+    let lenient = ConnectionLimits(headerTimeout: .seconds(600), bodyTimeout: .seconds(600))
+    let app = buildApplication(service: service, configuration: ServerConfiguration(port: 0, uploadToken: token, limits: lenient))
     try await app.test(.live, body)
 }
 

@@ -31,6 +31,15 @@ import Testing
             #expect(count(last.text, "class=\"result\"") == 8)
             let empty = try await client.execute(uri: "/?q=a+wooden+chair&page=4", method: .get)
             #expect(empty.text.contains("id=\"empty\""))
+            // Browsing past the last page (40 images are 3 pages) is an empty page, not a crash.
+            for uri in ["/?page=3", "/?page=4", "/?page=62"] {
+                let past = try await client.execute(uri: uri, method: .get)
+                #expect(past.status == .ok, "\(uri)")
+                #expect(count(past.text, "class=\"result\"") == (uri == "/?page=3" ? 8 : 0), "\(uri)")
+                #expect(past.text.contains("id=\"empty\"") == (uri != "/?page=3"), "\(uri)")
+            }
+            let alive = try await client.execute(uri: "/healthz", method: .get)
+            #expect(alive.status == .ok)
             let escaped = try await client.execute(uri: "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", method: .get)
             #expect(!escaped.text.contains("<script>"))
             #expect(escaped.text.contains("&lt;script&gt;"))

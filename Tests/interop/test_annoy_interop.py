@@ -179,7 +179,7 @@ def test_eval_reads_ann_benchmarks_hdf5(data, tmp_path):
         "--trees", "1,3", "--search-k", "auto,5000", "--k", "10", "--build-threads", "1", "--out", out)
     res = json.loads((out / "results.json").read_text())
     assert len(res["runs"]) == 4
-    best = [r for r in res["runs"] if r["searchK"] == 5000]
+    best = [r for r in res["runs"] if r["search_k"] == 5000]
     assert all(r["recall"] == 1.0 for r in best)
     for f in ["results.csv", "report.md", "plot.svg"]:
         assert (out / f).exists()

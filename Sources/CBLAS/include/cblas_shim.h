@@ -7,6 +7,8 @@
 const char *clipwb_blas_library_path(void);
 /// OpenBLAS's configuration string if OpenBLAS is loaded, else NULL.
 const char *clipwb_blas_config(void);
+/// The kernel family OpenBLAS chose (or was pinned to by OPENBLAS_CORETYPE), else NULL.
+const char *clipwb_blas_corename(void);
 /// Number of threads OpenBLAS will use, or -1 when not OpenBLAS.
 int clipwb_blas_get_num_threads(void);
 /// Sets OpenBLAS's thread count; returns 0 if not OpenBLAS (no effect).

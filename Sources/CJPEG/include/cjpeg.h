@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// Scans a progressive JPEG may have before it is refused as corrupt (see cjpeg_progress).
+#define CJPEG_MAX_SCANS 200
+
 enum {
     CJPEG_OK = 0,
     CJPEG_CORRUPT = 1,      // libjpeg raised an error (bad markers, bad Huffman data, …)
