@@ -253,6 +253,6 @@ def test_shared_children_are_refused_not_searched(tmp_path):
     path = tmp_path / "dag.ann"
     path.write_bytes(nodes.tobytes())
     np.save(tmp_path / "q.npy", np.ones((1, f), np.float32))
-    p = subprocess.run([clipwb_path(), "index", "query", "--index", path, "--dim", f, "--vectors", tmp_path / "q.npy",
-                        "--k", 3], capture_output=True, text=True, timeout=60)
+    args = ["index", "query", "--index", path, "--dim", f, "--vectors", tmp_path / "q.npy", "--k", 3]
+    p = subprocess.run([clipwb_path(), *map(str, args)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "not an Annoy forest" in p.stderr, p.stderr
