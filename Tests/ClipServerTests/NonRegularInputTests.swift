@@ -1,6 +1,7 @@
 // Issue 12, item 10a: a FIFO (or device) given as any input — vectors, queries, image, weights, texts,
 // an HDF5 file, an ingested image — is refused at once with "… is not a regular file", never read
 // (a FIFO with no writer blocks open(2) forever). Here because this target sees every library.
+// Item 10c: the catalog index the server loads is a private copy, so truncating its file is harmless.
 import ClipCore
 import ClipEval
 import ClipImage
@@ -55,5 +56,16 @@ import Testing
         #expect(!got.blocked, "reading a FIFO as the \(what) blocked")
         #expect(got.message?.contains("'\(fifo)' is not a regular file (it is a named pipe (FIFO))") == true,
                 "\(what): \(got.message ?? "no error")")
+    }
+
+    @Test func catalogIndexOutlivesItsFileBeingTruncated() throws {
+        let (cat, _, _) = try Fixtures.catalog(count: 6)
+        let state = try cat.state()
+        let loaded = try #require(try cat.loadIndex(state))
+        let query = try cat.loadEmbeddings(state).row(2)
+        let before = try loaded.index.nearest(to: Array(query), n: 3)
+        #expect(truncate(cat.indexDirectory + "/" + loaded.file, 0) == 0)  // what a `cp` over it does first
+        #expect(try loaded.index.nearest(to: Array(query), n: 3).map(\.id) == before.map(\.id))
+        #expect(before.first?.id == 2)
     }
 }
