@@ -73,36 +73,39 @@ public final class AnnoyIndex: @unchecked Sendable {
     /// original): a root byte-identical to an earlier one is searched again, as by Annoy, but its tree
     /// is counted once. One pass from the last node down, as every parent comes after its children.
     private func validate() throws {
-        let bad = corrupt
         guard itemCount >= 1, itemCount <= nodeCount else {
-            throw bad("its roots claim \(itemCount) items in a file of \(nodeCount) nodes")
+            throw corrupt("its roots claim \(itemCount) items in a file of \(nodeCount) nodes")
         }
+        // One bit per tree node: reached from a root.
         var reached = [UInt64](repeating: 0, count: (nodeCount - itemCount + 63) / 64)
-        /// Marks tree node `c` reached; false if it already was.
-        func reach(_ c: Int32) -> Bool {
-            let b = Int(c) - itemCount
-            guard b >= 0 else { return true }  // items are shared by every tree
-            let (w, bit) = (b >> 6, UInt64(1) << UInt64(b & 63))
-            defer { reached[w] |= bit }
-            return reached[w] & bit == 0
-        }
-        for (r, original) in try rootOriginals() where original == nil { _ = reach(r) }
-        for i in stride(from: nodeCount - 1, through: itemCount, by: -1) {
-            let n = node(Int32(i))
-            let nd = Int(n.nDescendants)
-            guard nd >= 1 else { throw bad("node \(i) has \(nd) descendants") }
-            if nd <= layout.K {
-                for c in 0..<nd where n.children[c] < 0 || Int(n.children[c]) >= itemCount {
-                    throw bad("bucket node \(i) names item \(n.children[c]), outside 0..<\(itemCount)")
-                }
-            } else {
-                for c in 0..<2 where n.children[c] < 0 || Int(n.children[c]) >= i {
-                    throw bad("split node \(i) has child id \(n.children[c]) out of range (0..<\(i))")
-                }
-                let b = i - itemCount
-                guard reached[b >> 6] & (1 << UInt64(b & 63)) != 0 else { continue }
-                for c in 0..<2 where !reach(n.children[c]) {
-                    throw bad("node \(n.children[c]) is reached twice (again from split node \(i)): the trees share nodes, so this is not an Annoy forest")
+        let originals = try rootOriginals()
+        try reached.withUnsafeMutableBufferPointer { bits in
+            let (items, K) = (itemCount, layout.K)
+            /// Marks node `c` reached; false if it already was. Items are shared by every tree.
+            func reach(_ c: Int32) -> Bool {
+                let b = Int(c) - items
+                guard b >= 0 else { return true }
+                let (w, m) = (b >> 6, UInt64(1) << UInt64(b & 63))
+                defer { bits[w] |= m }
+                return bits[w] & m == 0
+            }
+            for (r, original) in originals where original == nil { _ = reach(r) }
+            for i in stride(from: nodeCount - 1, through: items, by: -1) {
+                let n = node(Int32(i))
+                let nd = Int(n.nDescendants)
+                guard nd >= 1 else { throw corrupt("node \(i) has \(nd) descendants") }
+                if nd <= K {
+                    for c in 0..<nd where n.children[c] < 0 || Int(n.children[c]) >= items {
+                        throw corrupt("bucket node \(i) names item \(n.children[c]), outside 0..<\(items)")
+                    }
+                } else {
+                    for c in 0..<2 where n.children[c] < 0 || Int(n.children[c]) >= i {
+                        throw corrupt("split node \(i) has child id \(n.children[c]) out of range (0..<\(i))")
+                    }
+                    guard bits[(i - items) >> 6] & (1 << UInt64((i - items) & 63)) != 0 else { continue }
+                    for c in 0..<2 where !reach(n.children[c]) {
+                        throw corrupt("node \(n.children[c]) is reached twice (again from split node \(i)): the trees share nodes, so this is not an Annoy forest")
+                    }
                 }
             }
         }

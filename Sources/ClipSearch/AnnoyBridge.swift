@@ -4,8 +4,8 @@ import AnnoyIndex
 import ClipCore
 import Foundation
 
-/// An Annoy index held in private memory answering `NeighborIndex` queries. Searchers hold per-thread scratch, so
-/// a small pool lends one to each concurrent query.
+/// An Annoy index held in private memory answering `NeighborIndex` queries. Searchers hold per-thread
+/// scratch, so a small pool lends one to each concurrent query.
 final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     let index: AnnoyIndex
     private let lock = NSLockLike()
