@@ -1,6 +1,12 @@
 // A saved Annoy index, mapped read-only (annoylib.h's load): no copy, roots found the way Annoy
 // finds them, and every tree node checked so a corrupt file gives an error instead of a crash.
+// A long-running process loads it as a private copy instead, so a file replaced in place cannot kill it.
 import ClipCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public final class AnnoyIndex: @unchecked Sendable {
     public let path: String
@@ -18,12 +24,13 @@ public final class AnnoyIndex: @unchecked Sendable {
     public var treeCount: Int { roots.count }
     public var fileSize: Int { file.count }
 
-    public init(path: String, metric: Metric, dimension: Int) throws {
+    /// `backing: .privateCopy` reads the file into memory (servers); `.mapping` maps it (one-shot commands).
+    public init(path: String, metric: Metric, dimension: Int, backing: MappedFile.Backing = .mapping) throws {
         guard dimension > 0 else { throw AnnoyError("index.dim", "the dimension must be positive (got \(dimension))") }
         layout = NodeLayout(metric: metric, f: dimension)
         self.path = path
         self.metric = metric
-        file = try MappedFile(path: path)
+        file = try MappedFile(path: path, backing: backing)
         guard file.count > 0, let p = file.baseAddress else {
             throw AnnoyError("index.empty", "'\(path)' is empty (0 bytes): the index holds no items; rebuild it from vectors with at least one row")
         }
@@ -60,27 +67,77 @@ public final class AnnoyIndex: @unchecked Sendable {
 
     /// Every tree node must point inside the file: buckets at items, splits at earlier nodes
     /// (Annoy writes children before parents), so the search can neither read out of range nor loop.
+    /// And the roots must span a forest, each tree node reached at most once: split nodes sharing a
+    /// child make a DAG whose paths (all searched) grow as 2^depth. Annoy's roots list may hold a
+    /// root twice (its copy at the end of the file and, when load's "hacky fix" misses it, the
+    /// original): a root byte-identical to an earlier one is searched again, as by Annoy, but its tree
+    /// is counted once. One pass from the last node down, as every parent comes after its children.
     private func validate() throws {
-        let bad = { (what: String) in
-            AnnoyError("index.corrupt", "'\(self.path)' is corrupt: \(what); rebuild the index (or check --dim/--metric)")
-        }
         guard itemCount >= 1, itemCount <= nodeCount else {
-            throw bad("its roots claim \(itemCount) items in a file of \(nodeCount) nodes")
+            throw corrupt("its roots claim \(itemCount) items in a file of \(nodeCount) nodes")
         }
-        for i in itemCount..<nodeCount {
-            let n = node(Int32(i))
-            let nd = Int(n.nDescendants)
-            guard nd >= 1 else { throw bad("node \(i) has \(nd) descendants") }
-            if nd <= layout.K {
-                for c in 0..<nd where n.children[c] < 0 || Int(n.children[c]) >= itemCount {
-                    throw bad("bucket node \(i) names item \(n.children[c]), outside 0..<\(itemCount)")
-                }
-            } else {
-                for c in 0..<2 where n.children[c] < 0 || Int(n.children[c]) >= i {
-                    throw bad("split node \(i) has child id \(n.children[c]) out of range (0..<\(i))")
+        // One bit per tree node: reached from a root.
+        var reached = [UInt64](repeating: 0, count: (nodeCount - itemCount + 63) / 64)
+        let originals = try rootOriginals()
+        try reached.withUnsafeMutableBufferPointer { bits in
+            let (items, K) = (itemCount, layout.K)
+            /// Marks node `c` reached; false if it already was. Items are shared by every tree.
+            func reach(_ c: Int32) -> Bool {
+                let b = Int(c) - items
+                guard b >= 0 else { return true }
+                let (w, m) = (b >> 6, UInt64(1) << UInt64(b & 63))
+                defer { bits[w] |= m }
+                return bits[w] & m == 0
+            }
+            for (r, original) in originals where original == nil { _ = reach(r) }
+            for i in stride(from: nodeCount - 1, through: items, by: -1) {
+                let n = node(Int32(i))
+                let nd = Int(n.nDescendants)
+                guard nd >= 1 else { throw corrupt("node \(i) has \(nd) descendants") }
+                if nd <= K {
+                    for c in 0..<nd where n.children[c] < 0 || Int(n.children[c]) >= items {
+                        throw corrupt("bucket node \(i) names item \(n.children[c]), outside 0..<\(items)")
+                    }
+                } else {
+                    for c in 0..<2 where n.children[c] < 0 || Int(n.children[c]) >= i {
+                        throw corrupt("split node \(i) has child id \(n.children[c]) out of range (0..<\(i))")
+                    }
+                    guard bits[(i - items) >> 6] & (1 << UInt64((i - items) & 63)) != 0 else { continue }
+                    for c in 0..<2 where !reach(n.children[c]) {
+                        throw corrupt("node \(n.children[c]) is reached twice (again from split node \(i)): the trees share nodes, so this is not an Annoy forest")
+                    }
                 }
             }
         }
+    }
+
+    private func corrupt(_ what: String) -> AnnoyError {
+        AnnoyError("index.corrupt", "'\(path)' is corrupt: \(what); rebuild the index (or check --dim/--metric)")
+    }
+
+    /// For each root, the earlier root it is a byte-for-byte copy of (nil if none). A split root
+    /// appears at most twice in a file Annoy wrote (its copy and its original); more copies would
+    /// multiply the search's work, so they are refused. Bucket roots may repeat (n_items ≤ K).
+    private func rootOriginals() throws -> [(Int32, Int32?)] {
+        var byChildren: [Int64: [Int32]] = [:]
+        var copies: [Int32: Int] = [:]
+        var out: [(Int32, Int32?)] = []
+        for r in roots {
+            let n = node(r)
+            guard Int(r) >= itemCount, Int(n.nDescendants) > layout.K else { out.append((r, nil)); continue }
+            let key = Int64(n.children[0]) << 32 | Int64(UInt32(bitPattern: n.children[1]))
+            let original = byChildren[key, default: []].first { memcmp(node($0).p, n.p, layout.size) == 0 }
+            if let original {
+                copies[original, default: 1] += 1
+                guard copies[original]! <= 2 else {
+                    throw corrupt("root \(r) is a third copy of root \(original) (Annoy writes at most two)")
+                }
+            } else {
+                byChildren[key, default: []].append(r)
+            }
+            out.append((r, original))
+        }
+        return out
     }
 
     /// The stored vector of item `i` (for Dot, without the extra coordinate).

@@ -1,4 +1,6 @@
-// Crash-safe writes: temporary file in the same folder, fsync, rename, fsync the folder.
+// Crash-safe writes: temporary file in the same folder, fsync, rename, fsync the folder. The rename
+// would replace whatever `path` is, so an existing destination must be a regular file (or a symbolic
+// link, which is replaced itself, never its target): `convert … /dev/null` must not replace /dev/null.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,8 +17,10 @@ public enum AtomicFile {
 
     /// Opens a temporary file next to `path`, lets `body` write to its descriptor, then commits it.
     public static func write(_ path: String, _ body: (Int32) throws -> Void) throws {
+        try requireReplaceable(path)
         let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        unlink(tmp)  // a stale leftover of this pid; O_EXCL then never opens a FIFO or follows a link
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw CoreError("file.unwritable", "cannot create '\(tmp)': \(String(cString: strerror(errno)))")
         }
@@ -31,12 +35,26 @@ public enum AtomicFile {
             unlink(tmp)
             throw error
         }
+        do { try requireReplaceable(path) } catch {
+            unlink(tmp)
+            throw error
+        }
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
             throw CoreError("file.unwritable", "cannot rename '\(tmp)' to '\(path)': \(reason)")
         }
         syncDirectory(of: path)
+    }
+
+    /// Throws when `path` exists as anything rename(2) should not replace: a device, FIFO, socket or folder.
+    static func requireReplaceable(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }  // absent (or unreachable: rename will say why)
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFLNK else {
+            throw RegularFile.notRegular(path, mode: st.st_mode, doing: "clipwb writes its output by replacing a regular file; choose another output path")
+        }
     }
 
     /// Writes all of `bytes`, retrying short writes.

@@ -9,6 +9,7 @@ final class ANNBenchmarksFile {
 
     init(path: String) throws {
         self.path = path
+        try RegularFile.require(path)  // libhdf5 would block on a FIFO
         var err = [CChar](repeating: 0, count: 512)
         id = chdf5_open_readonly(path, &err, err.count)
         guard id >= 0 else {

@@ -4,8 +4,8 @@ import AnnoyIndex
 import ClipCore
 import Foundation
 
-/// An mmap'd Annoy index answering `NeighborIndex` queries. Searchers hold per-thread scratch, so
-/// a small pool lends one to each concurrent query.
+/// An Annoy index held in private memory answering `NeighborIndex` queries. Searchers hold per-thread
+/// scratch, so a small pool lends one to each concurrent query.
 final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     let index: AnnoyIndex
     private let lock = NSLockLike()
@@ -31,7 +31,7 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
 }
 
 enum NeighborIndexFiles {
-    /// Builds and writes the index (sidecar first, then the index file, each atomically) and maps it.
+    /// Builds and writes the index (sidecar first, then the index file, each atomically) and loads it.
     static func buildAndSave(_ vectors: Matrix, parameters: IndexParameters, to path: String, source: String) throws -> any NeighborIndex {
         let threads = min(2, max(1, parameters.trees))
         let built = try AnnoyBuilder.build(vectors, metric: .angular,
@@ -42,8 +42,11 @@ enum NeighborIndexFiles {
         return try load(path, dimension: vectors.cols)
     }
 
+    /// Reads the index into private memory, not a mapping: the server outlives its index files, and a
+    /// mapped file truncated under it (a `cp` over it) would kill it with SIGBUS. The catalog records the
+    /// dimension; the metric is always angular.
     static func load(_ path: String, dimension: Int) throws -> any NeighborIndex {
-        AnnoyNeighbors(try AnnoyIndex.open(path: path, dimension: dimension, metric: .angular).0)
+        AnnoyNeighbors(try AnnoyIndex(path: path, metric: .angular, dimension: dimension, backing: .privateCopy))
     }
 
     /// Whether `name` is a companion file (the sidecar) of index file `index`.

@@ -14,9 +14,10 @@ public final class CLIPEmbedder: Embedder, @unchecked Sendable {
     let tokenizer: CLIPTokenizer
     let preprocess: CLIPPreprocess
 
-    /// Loads the weights (HDF5 export or converted safetensors) and the tokenizer.
-    public init(weightsPath: String) throws {
-        let weights = try CLIPWeights.load(path: weightsPath)
+    /// Loads the weights (HDF5 export or converted safetensors) and the tokenizer. A server passes
+    /// `backing: .privateCopy`, so replacing the weights file under it cannot kill it (SIGBUS).
+    public init(weightsPath: String, backing: MappedFile.Backing = .mapping) throws {
+        let weights = try CLIPWeights.load(path: weightsPath, backing: backing)
         model = try CLIPModel(weights: weights)
         tokenizer = try CLIPTokenizer.shared()
         preprocess = CLIPPreprocess(resolution: weights.config.imageResolution)

@@ -55,7 +55,7 @@ enum FolderWalk {
 
     /// The first 8 bytes of a file (fewer if it is shorter or unreadable).
     static func head(_ path: String) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // lstat said regular; if it changed, never block
         guard fd >= 0 else { return [] }
         defer { close(fd) }
         var b = [UInt8](repeating: 0, count: 8)
@@ -64,9 +64,8 @@ enum FolderWalk {
     }
 
     static func read(_ path: String) throws -> [UInt8] {
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw SearchError("ingest.unreadable-file", "cannot read '\(path)'")
+        do { return try RegularFile.contents(path) } catch let e as CoreError {
+            throw SearchError("ingest.unreadable-file", "cannot read an image: \(e.message)")
         }
-        return [UInt8](d)
     }
 }

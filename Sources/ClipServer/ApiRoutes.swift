@@ -102,10 +102,10 @@ struct ApiRoutes: Sendable {
         let etag = "\"\(rec.sha256)\""
         var headers: HTTPFields = [.cacheControl: "public, max-age=31536000, immutable", .eTag: etag]
         if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
-        guard let data = FileManager.default.contents(atPath: service.catalog.filePath(of: rec)) else {
-            throw ApiError(.notFound, "image.file-missing", "image \(id) is in the catalog but its file '\(rec.path)' is gone from '\(rec.root)'")
+        // Read with RegularFile: a FIFO put in the image's place must not block the request forever.
+        guard let bytes = try? RegularFile.contents(service.catalog.filePath(of: rec)) else {
+            throw ApiError(.notFound, "image.file-missing", "image \(id) is in the catalog but its file '\(rec.path)' is gone from '\(rec.root)' (or is no longer a regular file)")
         }
-        let bytes = [UInt8](data)
         headers[.contentType] = ImageFormat(magic: bytes)?.contentType ?? "application/octet-stream"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }

@@ -1,4 +1,5 @@
 // Where the vocabulary lives, and reading texts from a file: one text per line, strict UTF-8.
+import ClipCore
 import Foundation
 
 /// The merges file: $CLIPWB_BPE_VOCAB, else the SwiftPM resource bundle beside the executable, else the source tree.
@@ -35,10 +36,14 @@ public enum TextFile {
         guard !isDirectory.boolValue else {
             throw TokenizerError("texts.directory", "\(path) is a directory; pass a file with one text per line")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError("texts.unreadable", "cannot read the texts file \(path); check its permissions")
+        let bytes: [UInt8]
+        do { bytes = try RegularFile.contents(path) } catch let e as CoreError {
+            guard e.code == "file.not-regular" else {
+                throw TokenizerError("texts.unreadable", "cannot read the texts file \(path); check its permissions")
+            }
+            throw TokenizerError("texts.not-regular", e.message)  // a FIFO would block the read forever
         }
-        return try lines(of: [UInt8](data), name: path)
+        return try lines(of: bytes, name: path)
     }
 
     /// Splits and validates bytes as `readLines` does; `name` names the source in errors.

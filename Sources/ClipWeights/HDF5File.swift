@@ -33,6 +33,7 @@ public final class HDF5File: @unchecked Sendable {
     /// Opens `path` read-only. Distinguishes a missing file, a non-HDF5 file and a damaged one.
     public init(path: String) throws {
         self.path = path
+        try RegularFile.require(path)  // libhdf5 would block on a FIFO
         let probe = try HDF5File.lock.locked { chdf5_is_hdf5(path) }
         if probe != 1 {
             // Tell apart "missing/unreadable" from "not HDF5" with a plain open.

@@ -15,12 +15,13 @@ public enum HalfWeights: String, CaseIterable, Sendable {
 
 extension CLIPWeights {
     /// Loads an HDF5 (clip-hdf5) or safetensors (clipwb or plain) weights file. `halves` says whether
-    /// half-precision tensors of a safetensors file are widened at load or left for the encoders to read.
-    public static func load(path: String, halves: HalfWeights = .standard) throws -> CLIPWeights {
+    /// half-precision tensors of a safetensors file are widened at load or left for the encoders to read;
+    /// `backing` whether a safetensors file stays mapped or is read into memory (HDF5 is always read).
+    public static func load(path: String, halves: HalfWeights = .standard, backing: MappedFile.Backing = .mapping) throws -> CLIPWeights {
         let f = try MappedFile(path: path)
         switch FileSniffer.kind(of: f) {
         case .hdf5: return try HDF5Weights(path: path).load()
-        case .safetensors: return try SafetensorsFile(path: path).load(halves: halves)
+        case .safetensors: return try SafetensorsFile(path: path, backing: backing).load(halves: halves)
         default:
             throw WeightsError("weights.unknown-format", "'\(path)' is neither a clip-hdf5 file nor a safetensors file (\(FileSniffer.describe(f)))")
         }

@@ -19,8 +19,9 @@ public struct SafetensorsFile {
     public let entries: [String: Entry]
     public let headerLength: Int
 
-    public init(path: String) throws {
-        file = try MappedFile(path: path)
+    /// `backing: .privateCopy` reads the file into memory (a server), so no later change to it can fault the tensors.
+    public init(path: String, backing: MappedFile.Backing = .mapping) throws {
+        file = try MappedFile(path: path, backing: backing)
         let f = file
         func bad(_ code: String, _ what: String) -> WeightsError {
             WeightsError(code, "'\(path)' is not a usable safetensors file: \(what)")

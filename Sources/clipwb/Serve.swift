@@ -53,7 +53,8 @@ struct Serve: AsyncParsableCommand {
             guard let path = weights ?? meta["weights"] else {
                 throw SearchError("catalog.no-model", "the catalog records no weights (was ingestion ever run?); pass --weights")
             }
-            let embedder = try CLIPEmbedder(weightsPath: path)
+            // Read, not mapped: the server must survive its weights file being replaced in place.
+            let embedder = try CLIPEmbedder(weightsPath: path, backing: .privateCopy)
             if let seconds = measureEncoder {
                 try printJSON(EncoderThroughput.measure(embedder, seconds: seconds, batchSizes: [1, 16]))
                 return

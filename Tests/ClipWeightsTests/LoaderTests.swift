@@ -52,6 +52,16 @@ import Testing
         try assertSame(src, try st.load())
     }
 
+    @Test func safetensorsReadIntoMemoryOutliveTheirFile() throws {
+        // Issue 12, item 10c: a server loads its weights as a private copy; truncating the file must not fault.
+        let src = try CLIPWeights.load(path: try Fixture.writeHDF5(dir + "/m.h5"))
+        let path = dir + "/mem.safetensors"
+        try SafetensorsWriter.write(src, dtype: .f32, to: path)
+        let copy = try CLIPWeights.load(path: path, backing: .privateCopy)
+        #expect(truncate(path, 0) == 0)
+        try assertSame(src, copy)
+    }
+
     @Test func safetensorsF16EqualsRoundToNearestEven() throws {
         let src = try CLIPWeights.load(path: try Fixture.writeHDF5(dir + "/m.h5"))
         try SafetensorsWriter.write(src, dtype: .f16, to: dir + "/m16.safetensors")

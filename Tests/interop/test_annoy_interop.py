@@ -188,3 +188,71 @@ def test_eval_reads_ann_benchmarks_hdf5(data, tmp_path):
 def test_eval_images_not_available_yet(tmp_path):
     p = run("eval", "--images", tmp_path, "--weights", tmp_path / "w", "--out", tmp_path / "o", ok=False)
     assert p.returncode != 0 and "not available yet" in p.stderr
+
+
+# Issue 12, item 8: the forest check at open must accept every file Annoy writes or loads as a forest, and
+# search such files exactly as Annoy does (its roots list, duplicates included).
+
+def assert_same_neighbours(a, path, d, q, metric, search_k=-1):
+    extra = ["--dim", DIM, "--metric", metric] + ([] if search_k == -1 else ["--search-k", search_k])
+    got = clipwb_ids(path, d / "q.npy", 5, *extra)
+    for i in range(QUERIES):
+        assert got["ids"][i] == a.get_nns_by_vector(q[i], 5, search_k=search_k), f"query {i}"
+
+
+@pytest.mark.parametrize("search_k", [-1, 1000])
+def test_root_listed_twice_is_searched_as_annoy_does(data, search_k):
+    """Append one more copy of the first root: Annoy's load then also keeps the last tree's original root
+    (its "hacky fix" compares other nodes), so two trees are searched twice — as with an n_jobs build
+    whose last-numbered root is not the last in _roots."""
+    d, x, q = data
+    path = d / "twice.ann"
+    annoy_index("angular", x, path)
+    size = HEADER["angular"] + 4 * DIM
+    raw = path.read_bytes()
+    path.write_bytes(raw + raw[-TREES * size:-(TREES - 1) * size])
+    a = annoy.AnnoyIndex(DIM, "angular")
+    a.load(str(path))
+    assert a.get_n_trees() == TREES + 2
+    assert_same_neighbours(a, path, d, q, "angular", search_k)
+
+
+def test_bucket_roots_load_and_match(data):
+    """Fewer items than K: each tree is one bucket; load keeps copies and originals alike."""
+    d, x, q = data
+    path = d / "buckets.ann"
+    a = annoy.AnnoyIndex(DIM, "euclidean")
+    a.set_seed(SEED)
+    for i in range(7):
+        a.add_item(i, x[i])
+    a.build(3, n_jobs=1)
+    a.save(str(path))
+    got = clipwb_ids(path, d / "q.npy", 5, "--dim", DIM, "--metric", "euclidean")
+    for i in range(QUERIES):
+        assert got["ids"][i] == a.get_nns_by_vector(q[i], 5), f"query {i}"
+
+
+@pytest.mark.parametrize("n_jobs", [2, 4])
+def test_threaded_annoy_build_loads_and_matches(data, n_jobs):
+    d, x, q = data
+    path = d / f"jobs{n_jobs}.ann"
+    a = annoy_index("dot", x, path, n_jobs=n_jobs)
+    assert_same_neighbours(a, path, d, q, "dot")
+
+
+def test_shared_children_are_refused_not_searched(tmp_path):
+    """A 40-level chain of splits whose two children are the same node: 2^40 paths. clipwb must refuse it
+    at open (annoy itself would search forever)."""
+    f, K = 1, 3  # angular, dimension 1: 16-byte nodes
+    nodes = np.zeros((4 + 1 + 41, 4), np.int32)
+    nodes[:4, 0] = 1
+    nodes[:4, 3] = np.arange(1, 5, dtype=np.float32).view(np.int32)
+    nodes[4, :4] = [3, 0, 1, 2]
+    for i in range(5, len(nodes)):
+        nodes[i, :3] = [5 if i < len(nodes) - 1 else 4, i - 1, i - 1]
+    path = tmp_path / "dag.ann"
+    path.write_bytes(nodes.tobytes())
+    np.save(tmp_path / "q.npy", np.ones((1, f), np.float32))
+    args = ["index", "query", "--index", path, "--dim", f, "--vectors", tmp_path / "q.npy", "--k", 3]
+    p = subprocess.run([clipwb_path(), *map(str, args)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "not an Annoy forest" in p.stderr, p.stderr
