@@ -61,6 +61,8 @@ public final class HDF5File: @unchecked Sendable {
         self.id = id
         var st = stat()
         fileBytes = stat(path, &st) == 0 ? Int(st.st_size) : 0
+        // Opening reads no global heap; anything after may (string attributes), so check it now.
+        try GlobalHeapCheck.check(try MappedFile(path: path))
     }
 
     private init(created path: String, id: chdf5_id) {

@@ -101,4 +101,38 @@ import Testing
         let p = try Fixture.writeHDF5(dir + "/n.h5", skip: ["logit_scale"]) { try $0.createUnwritten("/state_dict/logit_scale", shape: nil) }
         expectError("weights.shape", containing: ["logit_scale", "empty"]) { _ = try CLIPWeights.load(path: p) }
     }
+
+    // MARK: item 9: a damaged global heap (variable-length strings) is refused before libhdf5 reads it
+
+    /// The fixture with `edit` applied to the bytes of its first global heap collection (`GCOL`, where the
+    /// variable-length string attributes live): offset 8 is the collection size, 16 + 8 the first object's size.
+    func damagedHeap(_ name: String, _ edit: (inout [UInt8], Int) -> Void) throws -> String {
+        let p = try Fixture.writeHDF5(dir + "/\(name).h5")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+        let gcol = Array("GCOL".utf8)
+        let at = try #require((0..<(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == gcol })
+        edit(&bytes, at)
+        try Data(bytes).write(to: URL(fileURLWithPath: p))
+        return p
+    }
+
+    func put(_ v: UInt64, _ bytes: inout [UInt8], at: Int) {
+        withUnsafeBytes(of: v.littleEndian) { for i in 0..<8 { bytes[at + i] = $0[i] } }
+    }
+
+    @Test func globalHeapObjectLargerThanItsCollection() throws {
+        // libhdf5 1.10.8: memcpy past the collection (SIGSEGV) for the first, an endless loop for the second
+        // (object 1 still fits, but what follows it is no longer a well-formed object).
+        let huge = try damagedHeap("huge") { put(1 << 40, &$0, at: $1 + 16 + 8) }
+        expectError("hdf5.corrupt", containing: ["global heap", "object 1 of 1099511627776 bytes"]) { _ = try HDF5Weights(path: huge) }
+        let spill = try damagedHeap("spill") { put(3000, &$0, at: $1 + 16 + 8) }
+        expectError("hdf5.corrupt", containing: ["global heap", "free space of 0 bytes"]) { _ = try HDF5Weights(path: spill) }
+    }
+
+    @Test func globalHeapCollectionBeyondTheFile() throws {
+        let p = try damagedHeap("coll") { put(UInt64(1) << 40, &$0, at: $1 + 8) }
+        expectError("hdf5.corrupt", containing: ["global heap", "1099511627776 bytes", "end of the file"]) { _ = try HDF5File(path: p) }
+        let q = try damagedHeap("coll2") { put(4096 * 4, &$0, at: $1 + 8) }
+        expectError("hdf5.corrupt", containing: ["global heap"]) { _ = try HDF5File(path: q) }
+    }
 }
