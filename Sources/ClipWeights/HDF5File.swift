@@ -119,7 +119,10 @@ public final class HDF5File: @unchecked Sendable {
         case Int32(CHDF5_STRING.rawValue): .string
         default: .other
         }
-        let shape = dims.map { Int(exactly: $0) ?? -1 }
+        let shape = dims.compactMap { Int(exactly: $0) }
+        guard shape.count == dims.count else {
+            throw WeightsError("weights.size", "dataset '\(dataset)' in '\(path)' has shape \(dims), with a dimension beyond 2^63; the file is corrupt")
+        }
         let d = DatasetInfo(shape: shape, kind: kind, elementSize: i.type_size, littleEndian: i.is_little_endian != 0,
                             isNullSpace: i.is_null_space != 0, isFiltered: i.is_filtered != 0)
         try checkSize(d, dataset)
