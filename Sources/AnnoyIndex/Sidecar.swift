@@ -56,11 +56,27 @@ extension AnnoyIndex {
             if let m = metric, m != side.metric {
                 throw AnnoyError("index.metric", "--metric \(m.rawValue) disagrees with the sidecar, which says \(side.metric.rawValue); drop --metric")
             }
+            try checkNodeSize(path: path, dimension: side.dimension, from: "the sidecar '\(IndexSidecar.path(for: path))'")
             return (try AnnoyIndex(path: path, metric: side.metric, dimension: side.dimension), side)
         }
         guard let d = dimension else {
             throw AnnoyError("index.no-sidecar", "'\(path)' has no sidecar '\(IndexSidecar.path(for: path))' (an index saved by Python annoy?): pass its dimension with --dim, and --metric unless it is angular")
         }
+        try checkNodeSize(path: path, dimension: d, from: "--dim")
         return (try AnnoyIndex(path: path, metric: metric ?? .angular, dimension: d), nil)
+    }
+
+    /// A node is at most 16 header bytes plus 4 per coordinate (`NodeLayout`); that size, computed with
+    /// checked arithmetic, must fit in the file before any layout is derived from the dimension.
+    static func checkNodeSize(path: String, dimension: Int, from source: String) throws {
+        guard dimension > 0 else { throw AnnoyError("index.dim", "the dimension must be positive (got \(dimension) from \(source))") }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }  // a missing file is reported by AnnoyIndex itself
+        let fileBytes = Int(st.st_size)
+        let node = CheckedSize.product(4, dimension).flatMap { $0 <= Int.max - 16 ? $0 + 16 : nil }
+        guard let node, node <= fileBytes else {
+            let size = node.map { "\($0)-byte nodes" } ?? "nodes of more than \(Int.max) bytes"
+            throw AnnoyError("index.dim", "dimension \(dimension) (from \(source)) means \(size), more than the whole \(fileBytes)-byte index '\(path)'; pass the dimension the index was built with")
+        }
     }
 }

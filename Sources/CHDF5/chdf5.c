@@ -133,6 +133,15 @@ int chdf5_dataset_info(chdf5_id file, const char *path, chdf5_info *info, char *
     hid_t s = H5Dget_space(d);
     hid_t t = H5Dget_type(d);
     int rank = H5Sget_simple_extent_ndims(s);
+    info->is_null_space = H5Sget_simple_extent_type(s) == H5S_NULL;
+    info->storage_size = H5Dget_storage_size(d);
+    hid_t dcpl = H5Dget_create_plist(d);
+    if (dcpl >= 0) {
+        int nf = H5Pget_nfilters(dcpl);
+        info->is_filtered = nf > 0;
+        H5Pclose(dcpl);
+    }
+    H5Eclear2(H5E_DEFAULT);
     if (rank < 0 || rank > 8) {
         H5Tclose(t); H5Sclose(s); H5Dclose(d);
         if (err) snprintf(err, errlen, "unsupported dataspace (rank %d)", rank);
@@ -193,15 +202,22 @@ long chdf5_read_strings(chdf5_id file, const char *path, char ***out, char *err,
     hid_t ft = H5Dget_type(d);
     hssize_t n = H5Sget_simple_extent_npoints(s);
     long result = -1;
-    char **names = calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
-    if (H5Tget_class(ft) != H5T_STRING) {
+    size_t sz = H5Tget_size(ft);
+    // Every buffer below is sized from n (and the string size): refuse sizes whose product overflows.
+    int too_big = n < 0 || (size_t)n > SIZE_MAX / sizeof(char *) / 2 || (sz > 0 && (size_t)n > (SIZE_MAX - 1) / (sz + 1));
+    char **names = too_big ? NULL : calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
+    if (!names) {
+        if (err) snprintf(err, errlen, "string dataset of %lld values is too large to read", (long long)n);
+    } else if (H5Tget_class(ft) != H5T_STRING) {
         if (err) snprintf(err, errlen, "dataset is not a string dataset");
     } else if (H5Tis_variable_str(ft) > 0) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5Tget_cset(ft));
         char **raw = calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
-        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
+        if (!raw) {
+            if (err) snprintf(err, errlen, "out of memory reading strings");
+        } else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
             for (hssize_t i = 0; i < n; i++) names[i] = strdup(raw[i] ? raw[i] : "");
             H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
             result = (long)n;
@@ -211,11 +227,13 @@ long chdf5_read_strings(chdf5_id file, const char *path, char ***out, char *err,
         free(raw);
         H5Tclose(mt);
     } else {
-        size_t sz = H5Tget_size(ft);
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz + 1);
+        H5Tset_cset(mt, H5Tget_cset(ft));
         char *buf = calloc((size_t)n * (sz + 1) + 1, 1);
-        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) {
+        if (!buf) {
+            if (err) snprintf(err, errlen, "out of memory reading strings");
+        } else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) {
             for (hssize_t i = 0; i < n; i++) names[i] = strndup(buf + i * (sz + 1), sz);
             result = (long)n;
         } else {
@@ -275,33 +293,118 @@ int chdf5_attribute_class(chdf5_id file, const char *path, const char *name, cha
     return c == H5T_STRING ? 1 : c == H5T_INTEGER ? 2 : c == H5T_FLOAT ? 3 : 0;
 }
 
-int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, char **out, char *err, size_t errlen) {
-    *out = NULL;
+// Fills dims (up to 8) and returns the number of values: 1 for a scalar, 0 for a null dataspace, else the
+// product of the dimensions. -1 on error. *rank is 0 for scalar and null dataspaces.
+static long long space_shape(hid_t sp, int *rank, uint64_t *dims) {
+    *rank = 0;
+    H5S_class_t c = H5Sget_simple_extent_type(sp);
+    if (c == H5S_NULL) return 0;
+    if (c == H5S_SCALAR) return 1;
+    if (c != H5S_SIMPLE) return -1;
+    int r = H5Sget_simple_extent_ndims(sp);
+    if (r < 0) return -1;
+    hsize_t d[H5S_MAX_RANK];
+    if (H5Sget_simple_extent_dims(sp, d, NULL) < 0) return -1;
+    *rank = r;
+    for (int i = 0; i < r && i < 8; i++) dims[i] = d[i];
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    return n < 0 ? -1 : (long long)n;
+}
+
+long long chdf5_attribute_shape(chdf5_id file, const char *path, const char *name, int *rank, uint64_t *dims,
+                                char *err, size_t errlen) {
     hid_t a = open_attr(file, path, name, err, errlen);
     if (a < 0) return -1;
+    hid_t sp = H5Aget_space(a);
+    long long n = sp < 0 ? -1 : space_shape(sp, rank, dims);
+    if (n < 0) fail(err, errlen, "cannot read the attribute's dataspace");
+    if (sp >= 0) H5Sclose(sp);
+    H5Aclose(a);
+    return n;
+}
+
+// The read functions below fill a buffer sized for one value, so they first require the attribute to hold
+// exactly one (a scalar, or a simple dataspace with one point) of the expected class; an array attribute
+// would otherwise be written past the buffer.
+static int require_single(hid_t a, const char *name, char *err, size_t errlen) {
+    hid_t sp = H5Aget_space(a);
+    if (sp < 0) { fail(err, errlen, "cannot read the attribute's dataspace"); return -1; }
+    int rank = 0;
+    uint64_t dims[8] = {0};
+    long long n = space_shape(sp, &rank, dims);
+    H5Sclose(sp);
+    if (n == 1) return 0;
+    if (!err || errlen == 0) return -1;
+    if (n == 0 && rank == 0) { snprintf(err, errlen, "attribute '%s' holds no value (empty dataspace), expected one", name); return -1; }
+    if (n < 0) { snprintf(err, errlen, "attribute '%s' has an unsupported dataspace", name); return -1; }
+    char shape[160] = "[";
+    for (int i = 0; i < rank && i < 8; i++) {
+        size_t used = strlen(shape);
+        snprintf(shape + used, sizeof shape - used, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+    }
+    size_t used = strlen(shape);
+    snprintf(shape + used, sizeof shape - used, "%s]", rank > 8 ? ", ..." : "");
+    snprintf(err, errlen, "attribute '%s' is an array of shape %s (%lld values), expected a single value", name, shape, n);
+    return -1;
+}
+
+static int require_class(hid_t a, const char *name, int accept_float, int accept_int, int accept_string,
+                         char *err, size_t errlen) {
+    hid_t t = H5Aget_type(a);
+    H5T_class_t c = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+    if (t >= 0) H5Tclose(t);
+    if ((accept_float && c == H5T_FLOAT) || (accept_int && c == H5T_INTEGER) || (accept_string && c == H5T_STRING)) return 0;
+    if (err) snprintf(err, errlen, "attribute '%s' is not a %s", name,
+                      accept_string ? "string" : accept_float ? "number" : "integer");
+    return -1;
+}
+
+static hid_t open_single(chdf5_id file, const char *path, const char *name, int f, int i, int s, char *err, size_t errlen) {
+    hid_t a = open_attr(file, path, name, err, errlen);
+    if (a < 0) return -1;
+    if (require_single(a, name, err, errlen) < 0 || require_class(a, name, f, i, s, err, errlen) < 0) {
+        H5Aclose(a);
+        return -1;
+    }
+    return a;
+}
+
+int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, char **out, char *err, size_t errlen) {
+    *out = NULL;
+    hid_t a = open_single(file, path, name, 0, 0, 1, err, errlen);
+    if (a < 0) return -1;
     hid_t ft = H5Aget_type(a);
+    htri_t vlen = H5Tis_variable_str(ft);
     int rc = -1;
-    if (H5Tget_class(ft) != H5T_STRING) {
-        if (err) snprintf(err, errlen, "attribute '%s' is not a string", name);
-    } else if (H5Tis_variable_str(ft) > 0) {
+    if (vlen < 0) {
+        fail(err, errlen, "cannot read the attribute's string type");
+    } else if (vlen > 0) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5Tget_cset(ft));
-        char *s = NULL;
+        char *s = NULL;  // one value (checked above): one pointer
         if (H5Aread(a, mt, &s) >= 0) {
             *out = strdup(s ? s : "");
             hid_t sp = H5Aget_space(a);
             H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
             H5Sclose(sp);
-            rc = 0;
+            rc = *out ? 0 : -1;
+            if (rc < 0 && err) snprintf(err, errlen, "out of memory reading attribute '%s'", name);
         } else fail(err, errlen, "cannot read attribute");
         H5Tclose(mt);
     } else {
+        // Fixed length: one value of sz bytes, read as a NUL-terminated string of sz + 1.
         size_t sz = H5Tget_size(ft);
-        char *buf = calloc(sz + 1, 1);
+        char *buf = sz == 0 || sz == SIZE_MAX ? NULL : calloc(sz + 1, 1);
         hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, sz + 1);
-        if (H5Aread(a, mt, buf) >= 0) { *out = buf; rc = 0; } else { free(buf); fail(err, errlen, "cannot read attribute"); }
+        H5Tset_cset(mt, H5Tget_cset(ft));  // libhdf5 converts no string between ASCII and UTF-8
+        if (!buf) {
+            if (err) snprintf(err, errlen, "attribute '%s' has an unusable string size %zu", name, sz);
+        } else if (H5Tset_size(mt, sz + 1) >= 0 && H5Aread(a, mt, buf) >= 0) {
+            *out = buf; rc = 0;
+        } else {
+            free(buf); fail(err, errlen, "cannot read attribute");
+        }
         H5Tclose(mt);
     }
     H5Tclose(ft); H5Aclose(a);
@@ -309,22 +412,16 @@ int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, ch
 }
 
 int chdf5_read_attr_int(chdf5_id file, const char *path, const char *name, int64_t *out, char *err, size_t errlen) {
-    hid_t a = open_attr(file, path, name, err, errlen);
+    hid_t a = open_single(file, path, name, 0, 1, 0, err, errlen);
     if (a < 0) return -1;
-    hid_t sp = H5Aget_space(a);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    H5Sclose(sp);
-    int rc = -1;
-    if (n != 1) {
-        if (err) snprintf(err, errlen, "attribute '%s' holds %lld values, expected one", name, (long long)n);
-    } else if (H5Aread(a, H5T_NATIVE_INT64, out) >= 0) rc = 0;
-    else fail(err, errlen, "cannot read attribute as an integer");
+    int rc = H5Aread(a, H5T_NATIVE_INT64, out) >= 0 ? 0 : -1;
+    if (rc < 0) fail(err, errlen, "cannot read attribute as an integer");
     H5Aclose(a);
     return rc;
 }
 
 int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, double *out, char *err, size_t errlen) {
-    hid_t a = open_attr(file, path, name, err, errlen);
+    hid_t a = open_single(file, path, name, 1, 1, 0, err, errlen);
     if (a < 0) return -1;
     int rc = H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0 ? 0 : -1;
     if (rc < 0) fail(err, errlen, "cannot read attribute as a number");
@@ -355,28 +452,91 @@ int chdf5_write_float(chdf5_id file, const char *path, int rank, const uint64_t 
     return rc;
 }
 
-static int write_attr(chdf5_id file, const char *path, const char *name, hid_t ftype, hid_t mtype, const void *v,
-                      char *err, size_t errlen) {
-    silence();
+// Opens the object at `path`, creating it (and the groups above it) as a group when missing.
+static hid_t open_or_create(chdf5_id file, const char *path, char *err, size_t errlen) {
     hid_t o = H5Oopen(file, path, H5P_DEFAULT);
-    if (o < 0) {
-        hid_t lcpl = lcpl_intermediate();
-        hid_t g = H5Gcreate2(file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-        H5Pclose(lcpl);
-        if (g < 0) { fail(err, errlen, "cannot create group"); return -1; }
-        H5Gclose(g);
-        o = H5Oopen(file, path, H5P_DEFAULT);
-        if (o < 0) { fail(err, errlen, "cannot open object"); return -1; }
-    }
-    hid_t s = H5Screate(H5S_SCALAR);
+    if (o >= 0) return o;
+    hid_t lcpl = lcpl_intermediate();
+    hid_t g = H5Gcreate2(file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    if (g < 0) { fail(err, errlen, "cannot create group"); return -1; }
+    H5Gclose(g);
+    o = H5Oopen(file, path, H5P_DEFAULT);
+    if (o < 0) fail(err, errlen, "cannot open object");
+    return o;
+}
+
+// Writes an attribute over dataspace `s` (scalar or 1-D).
+static int write_attr_in(chdf5_id file, const char *path, const char *name, hid_t ftype, hid_t mtype, hid_t s,
+                         const void *v, char *err, size_t errlen) {
+    silence();
+    hid_t o = open_or_create(file, path, err, errlen);
+    if (o < 0) return -1;
     hid_t a = H5Acreate2(o, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT);
     int rc = -1;
     if (a >= 0 && H5Awrite(a, mtype, v) >= 0) rc = 0;
     else fail(err, errlen, "cannot write attribute");
     if (a >= 0) H5Aclose(a);
-    H5Sclose(s);
     H5Oclose(o);
     return rc;
+}
+
+static int write_attr(chdf5_id file, const char *path, const char *name, hid_t ftype, hid_t mtype, const void *v,
+                      char *err, size_t errlen) {
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = write_attr_in(file, path, name, ftype, mtype, s, v, err, errlen);
+    H5Sclose(s);
+    return rc;
+}
+
+int chdf5_write_attr_doubles(chdf5_id file, const char *path, const char *name, uint64_t count, const double *values,
+                             char *err, size_t errlen) {
+    hsize_t n = count;
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    int rc = write_attr_in(file, path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s, values, err, errlen);
+    H5Sclose(s);
+    return rc;
+}
+
+int chdf5_write_attr_strings(chdf5_id file, const char *path, const char *name, uint64_t count, const char *const *values,
+                             size_t fixed_size, char *err, size_t errlen) {
+    hsize_t n = count;
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = -1;
+    if (fixed_size == 0) {
+        H5Tset_size(t, H5T_VARIABLE);
+        rc = write_attr_in(file, path, name, t, t, s, values, err, errlen);
+    } else {
+        H5Tset_size(t, fixed_size);
+        H5Tset_strpad(t, H5T_STR_NULLPAD);
+        char *packed = calloc(count ? count : 1, fixed_size);
+        if (packed) {
+            for (uint64_t i = 0; i < count; i++) strncpy(packed + i * fixed_size, values[i], fixed_size);
+            rc = write_attr_in(file, path, name, t, t, s, packed, err, errlen);
+            free(packed);
+        } else if (err) snprintf(err, errlen, "out of memory");
+    }
+    H5Tclose(t);
+    H5Sclose(s);
+    return rc;
+}
+
+int chdf5_create_unwritten(chdf5_id file, const char *path, int rank, const uint64_t *dims, char *err, size_t errlen) {
+    silence();
+    if (rank < 0 || rank > 8) { if (err) snprintf(err, errlen, "rank %d out of range", rank); return -1; }
+    hsize_t hd[8], chunk[8];
+    for (int i = 0; i < rank; i++) { hd[i] = dims[i]; chunk[i] = dims[i] < 16 ? (dims[i] ? dims[i] : 1) : 16; }
+    hid_t s = rank == 0 ? H5Screate(H5S_NULL) : H5Screate_simple(rank, hd, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (rank > 0) H5Pset_chunk(dcpl, rank, chunk);
+    hid_t lcpl = lcpl_intermediate();
+    hid_t d = H5Dcreate2(file, path, H5T_IEEE_F32LE, s, lcpl, dcpl, H5P_DEFAULT);
+    H5Pclose(lcpl); H5Pclose(dcpl); H5Sclose(s);
+    if (d < 0) { fail(err, errlen, "cannot create dataset"); return -1; }
+    H5Dclose(d);
+    return 0;
 }
 
 int chdf5_write_attr_string(chdf5_id file, const char *path, const char *name, const char *value, char *err, size_t errlen) {

@@ -26,8 +26,10 @@ public struct NPYFile {
         file = try MappedFile(path: path)
         (descr, fortranOrder, shape, dataOffset) = try file.withBytes { try NPYFile.parseHeader($0, path: path) }
         let dtype = NPYDType(rawValue: descr)
-        let need = shape.reduce(1, *) * (dtype?.size ?? 1)
-        if let _ = dtype, dataOffset + need > file.count {
+        guard let need = CheckedSize.bytes(shape, elementSize: dtype?.size ?? 1) else {
+            throw CoreError("npy.shape", "'\(path)' has shape \(NPY.shapeText(shape)), whose size in bytes overflows: the header is corrupt")
+        }
+        if let _ = dtype, need > file.count - dataOffset {
             throw CoreError("npy.truncated", "'\(path)' is truncated: its header promises \(need) bytes of data, the file holds \(file.count - dataOffset)")
         }
     }
@@ -60,7 +62,7 @@ public struct NPYFile {
         }
         let fortran = field(header, "fortran_order")?.hasPrefix("True") ?? false
         guard let shapeText = field(header, "shape"), let open = shapeText.firstIndex(of: "("),
-              let close = shapeText.firstIndex(of: ")") else {
+              let close = shapeText[open...].firstIndex(of: ")") else {
             throw CoreError("npy.header", "'\(path)' has a .npy header without 'shape'")
         }
         let dims = shapeText[shapeText.index(after: open)..<close].split(separator: ",")
@@ -128,9 +130,13 @@ public enum NPY {
     public static func readMatrix(_ path: String) throws -> Matrix { try NPYFile(path: path).float32Matrix() }
 
     /// The header bytes for a C-order array, padded so data starts at a multiple of 64.
+    /// numpy's spelling of a shape tuple: `(3,)`, `(2, 5)`.
+    static func shapeText(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+
     public static func header(descr: String, shape: [Int]) -> [UInt8] {
-        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText(shape)), }"
         let unpadded = 10 + dict.utf8.count + 1
         dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]

@@ -9,6 +9,8 @@ import ClipCore
 public final class HDF5File: @unchecked Sendable {
     public let path: String
     private let id: chdf5_id
+    /// The file's size: no dataset can declare more data than this (times deflate's ratio when compressed).
+    public let fileBytes: Int
     static let lock = NSLockLike()
 
     public struct DatasetInfo: Equatable {
@@ -18,7 +20,12 @@ public final class HDF5File: @unchecked Sendable {
         /// Bytes per element as stored.
         public let elementSize: Int
         public let littleEndian: Bool
-        public var count: Int { shape.reduce(1, *) }
+        /// An empty (H5S_NULL) dataspace: rank 0 like a scalar, but no value at all.
+        public let isNullSpace: Bool
+        /// Stored through a filter (deflate, ...), so it may hold more bytes than it occupies.
+        public let isFiltered: Bool
+        /// Elements (0 for a null dataspace). `info` has checked that count × elementSize does not overflow.
+        public var count: Int { isNullSpace ? 0 : shape.reduce(1, *) }
         /// numpy-style name of the stored type, for messages and tables.
         public var dtypeName: String {
             switch kind {
@@ -53,12 +60,21 @@ public final class HDF5File: @unchecked Sendable {
             throw WeightsError("hdf5.corrupt", "'\(path)' is a damaged HDF5 file (\(cause))")
         }
         self.id = id
+        var st = stat()
+        fileBytes = stat(path, &st) == 0 ? Int(st.st_size) : 0
+        // Opening reads no global heap; anything after may (string attributes), so check it now.
+        try GlobalHeapCheck.check(try MappedFile(path: path))
     }
 
     private init(created path: String, id: chdf5_id) {
         self.path = path
         self.id = id
+        fileBytes = Int.max
     }
+
+    /// deflate's largest compression ratio (1032:1): a filtered dataset can hold at most this many times the
+    /// bytes of the file (zlib's technical details; other filters are not used by clip-hdf5 writers).
+    static let maxFilterRatio = 1032
 
     /// Creates (truncates) a file for writing; used by tests and tools.
     public static func create(path: String) throws -> HDF5File {
@@ -104,7 +120,27 @@ public final class HDF5File: @unchecked Sendable {
         case Int32(CHDF5_STRING.rawValue): .string
         default: .other
         }
-        return DatasetInfo(shape: dims.map { Int($0) }, kind: kind, elementSize: i.type_size, littleEndian: i.is_little_endian != 0)
+        let shape = dims.compactMap { Int(exactly: $0) }
+        guard shape.count == dims.count else {
+            throw WeightsError("weights.size", "dataset '\(dataset)' in '\(path)' has shape \(dims), with a dimension beyond 2^63; the file is corrupt")
+        }
+        let d = DatasetInfo(shape: shape, kind: kind, elementSize: i.type_size, littleEndian: i.is_little_endian != 0,
+                            isNullSpace: i.is_null_space != 0, isFiltered: i.is_filtered != 0)
+        try checkSize(d, dataset)
+        return d
+    }
+
+    /// A dataset's declared size, in checked arithmetic, must fit in the file (`maxFilterRatio` times it when
+    /// compressed): a corrupt header declaring 2^62 elements is an error before any count is used.
+    private func checkSize(_ d: DatasetInfo, _ dataset: String) throws {
+        guard let bytes = CheckedSize.bytes(d.shape, elementSize: d.elementSize) else {
+            throw WeightsError("weights.size", "dataset '\(dataset)' in '\(path)' has shape \(d.shape) of \(d.dtypeName), whose size in bytes overflows; the file is corrupt")
+        }
+        let capacity = d.isFiltered ? (CheckedSize.product(fileBytes, HDF5File.maxFilterRatio) ?? Int.max) : fileBytes
+        guard bytes <= capacity else {
+            let how = d.isFiltered ? " even at deflate's best compression ratio" : ""
+            throw WeightsError("weights.size", "dataset '\(dataset)' in '\(path)' declares \(bytes) bytes (shape \(d.shape), \(d.dtypeName)), more than the file holds\(how) (\(fileBytes) bytes); the file is corrupt or truncated")
+        }
     }
 
     /// Reads a numeric dataset as float32 into `out` (count must match), converting in libhdf5.
@@ -146,7 +182,9 @@ public final class HDF5File: @unchecked Sendable {
         return (0..<Int(n)).map { String(cString: names![$0]!) }
     }
 
-    public enum Attribute: Equatable { case string(String), int(Int), double(Double), other }
+    /// One attribute value. `array` is an attribute holding several values (or none: shape [0] for an empty,
+    /// H5S_NULL dataspace) where clip-hdf5 only ever stores one; it is described, never read.
+    public enum Attribute: Equatable { case string(String), int(Int), double(Double), array(shape: [Int]), other }
 
     /// Every attribute of the object at `objectPath` ("/" for the root).
     public func attributes(of objectPath: String) throws -> [String: Attribute] {
@@ -163,9 +201,18 @@ public final class HDF5File: @unchecked Sendable {
         return out
     }
 
+    /// One attribute. Strings and numbers are read only when the attribute holds exactly one value; an array
+    /// (or an empty dataspace) is described as `.array(shape:)` and never read into a one-value buffer.
     public func attribute(_ name: String, of objectPath: String = "/") throws -> Attribute {
         var err = [CChar](repeating: 0, count: 512)
         return try HDF5File.lock.locked {
+            var rank: Int32 = 0
+            var dims = [UInt64](repeating: 0, count: 8)
+            let points = chdf5_attribute_shape(id, objectPath, name, &rank, &dims, &err, err.count)
+            try check(points, err, "reading attribute \(name)")
+            if points != 1 {
+                return .array(shape: rank == 0 ? [0] : dims.prefix(Int(min(rank, 8))).map { Int(exactly: $0) ?? -1 })
+            }
             switch chdf5_attribute_class(id, objectPath, name, &err, err.count) {
             case 1:
                 var s: UnsafeMutablePointer<CChar>?
@@ -207,5 +254,32 @@ public final class HDF5File: @unchecked Sendable {
         var err = [CChar](repeating: 0, count: 512)
         let rc = HDF5File.lock.locked { chdf5_write_attr_int(id, objectPath, name, Int64(value), &err, err.count) }
         try check(rc, err, "writing attribute \(name)")
+    }
+
+    /// A 1-D float64 array attribute (tests: readers must refuse it where one value is expected).
+    public func writeAttribute(_ name: String, doubles values: [Double], on objectPath: String = "/") throws {
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = HDF5File.lock.locked { chdf5_write_attr_doubles(id, objectPath, name, UInt64(values.count), values, &err, err.count) }
+        try check(rc, err, "writing attribute \(name)")
+    }
+
+    /// A 1-D string array attribute, variable-length or (with `fixedSize`) fixed-length.
+    public func writeAttribute(_ name: String, strings values: [String], fixedSize: Int = 0, on objectPath: String = "/") throws {
+        var err = [CChar](repeating: 0, count: 512)
+        let cstrings = values.map { strdup($0) }
+        defer { cstrings.forEach { free($0) } }
+        let rc = cstrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { p in
+            HDF5File.lock.locked { chdf5_write_attr_strings(id, objectPath, name, UInt64(values.count), p.baseAddress, fixedSize, &err, err.count) }
+        }
+        try check(rc, err, "writing attribute \(name)")
+    }
+
+    /// A float32 dataset declared with `shape` but never written (chunked), or with `shape == nil` one with an
+    /// empty (H5S_NULL) dataspace. Tests use it for huge declared shapes and empty datasets.
+    public func createUnwritten(_ dataset: String, shape: [UInt64]?) throws {
+        var err = [CChar](repeating: 0, count: 512)
+        let dims = shape ?? []
+        let rc = HDF5File.lock.locked { chdf5_create_unwritten(id, dataset, Int32(dims.count), dims, &err, err.count) }
+        try check(rc, err, "creating \(dataset)")
     }
 }

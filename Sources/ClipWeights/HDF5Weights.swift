@@ -18,8 +18,9 @@ public struct HDF5Weights {
     public let source: String
     public let naming: KeyNaming
     public let config: CLIPConfig
+    typealias Dataset = (path: String, info: HDF5File.DatasetInfo)
     /// Stored key (dots, relative to the state-dict group) → dataset path and description.
-    let datasets: [String: (path: String, info: HDF5File.DatasetInfo)]
+    let datasets: [String: Dataset]
     public let stored: [StoredTensor]
     public let rootAttributes: [String: HDF5File.Attribute]
 
@@ -61,32 +62,44 @@ public struct HDF5Weights {
         var overrides: [String: Int] = [:]
         if file.exists("/config") {
             for (k, v) in try file.attributes(of: "/config") {
-                guard case .int(let n) = v else {
+                switch v {
+                case .int(let n): overrides[k] = n
+                case .array(let shape):
+                    throw WeightsError("config.type", "/config attribute '\(k)' in '\(path)' is an array of shape \(shape), not one integer")
+                default:
                     throw WeightsError("config.type", "/config attribute '\(k)' in '\(path)' is not an integer")
                 }
-                overrides[k] = n
             }
         }
         let shapes = KeyMapping.openaiShapes(from: found.mapValues { $0.1.shape }, naming: naming)
-        config = try ConfigInference.infer(shapes: shapes, overrides: overrides, file: path)
+        // Tensor data fits in the file, or in deflate's best ratio of it when any dataset is compressed.
+        let ratio = found.values.contains { $0.1.isFiltered } ? HDF5File.maxFilterRatio : 1
+        config = try ConfigInference.infer(shapes: shapes, overrides: overrides, naming: naming,
+                                           capacityBytes: CheckedSize.product(file.fileBytes, ratio) ?? Int.max, file: path)
     }
 
-    /// Reads every tensor into one float32 arena, checking presence, shape and dtype of each.
+    /// Reads every tensor into one float32 arena. Presence, dtype and shape of every source tensor are checked
+    /// first, so the arena is sized by tensors that exist (the config was already bounded by the file).
     public func load() throws -> CLIPWeights {
         let expected = StateDict.expected(config)
-        let total = expected.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let plan = try expected.map { (name, shape) in
+            let src = KeyMapping.source(of: name, naming: naming)
+            return (name: name, shape: shape, src: src, parts: try resolve(src, expectedShape: shape, openaiName: name))
+        }
+        guard let total = CheckedSize.sum(expected.map { CheckedSize.elements($0.shape) ?? Int.max }) else {
+            throw WeightsError("weights.size", "'\(file.path)' holds more values than a 64-bit count can address")
+        }
         let arena = try FloatArena(count: total)
         var tensors: [String: Tensor] = [:]
         var used = Set<String>()
         var offset = 0
-        for (name, shape) in expected {
-            let n = shape.reduce(1, *)
+        for t in plan {
+            let n = t.shape.reduce(1, *)
             let slot = arena.slice(offset, n)
             offset += n
-            let src = KeyMapping.source(of: name, naming: naming)
-            try read(src, into: slot, expectedShape: shape, openaiName: name)
-            used.formUnion(src.sourceKeys)
-            tensors[name] = Tensor(name: name, shape: shape, data: UnsafeBufferPointer(slot))
+            try read(t.src, t.parts, into: slot, expectedShape: t.shape)
+            used.formUnion(t.src.sourceKeys)
+            tensors[t.name] = Tensor(name: t.name, shape: t.shape, data: UnsafeBufferPointer(slot))
         }
         let unused = Set(datasets.keys).subtracting(used).subtracting(StateDict.ignorable)
         if let extra = unused.sorted().first {
@@ -95,7 +108,7 @@ public struct HDF5Weights {
         return CLIPWeights(config: config, source: source, tensors: tensors, owners: [arena])
     }
 
-    private func dataset(_ key: String, for openaiName: String) throws -> (path: String, info: HDF5File.DatasetInfo) {
+    private func dataset(_ key: String, for openaiName: String) throws -> Dataset {
         guard let d = datasets[key] else {
             let alias = key == openaiName ? "" : " (OpenAI name '\(openaiName)')"
             throw WeightsError("weights.missing-tensor", "'\(file.path)' is missing tensor '\(key)'\(alias)")
@@ -103,30 +116,46 @@ public struct HDF5Weights {
         guard d.info.kind == .float, d.info.elementSize == 2 || d.info.elementSize == 4 else {
             throw WeightsError("weights.dtype", "tensor '\(key)' in '\(file.path)' has dtype \(d.info.dtypeName); clip-hdf5 weights must be float32 or float16")
         }
+        guard !d.info.isNullSpace else {
+            throw WeightsError("weights.shape", "tensor '\(key)' in '\(file.path)' has an empty (H5S_NULL) dataspace: it holds no value (a scalar is stored with shape [] or [1]); re-export the tensor")
+        }
         return d
     }
 
-    private func read(_ src: TensorSource, into slot: UnsafeMutableBufferPointer<Float>, expectedShape: [Int], openaiName: String) throws {
+    /// The source datasets of one OpenAI tensor, each present, float and of the shape its part must have.
+    private func resolve(_ src: TensorSource, expectedShape: [Int], openaiName: String) throws -> [Dataset] {
         switch src {
         case .direct(let key):
             let d = try dataset(key, for: openaiName)
             try checkShape(d.info.shape, expectedShape, key)
-            try readOne(d, into: slot)
+            return [d]
         case .transposed(let key):
             let d = try dataset(key, for: openaiName)
-            let want = [expectedShape[1], expectedShape[0]]
-            try checkShape(d.info.shape, want, key)
-            var tmp = [Float](repeating: 0, count: slot.count)
-            try tmp.withUnsafeMutableBufferPointer { try readOne(d, into: $0) }
-            let (r, c) = (want[0], want[1])  // source [r, c] → slot [c, r]
-            for i in 0..<r { for j in 0..<c { slot[j * r + i] = tmp[i * c + j] } }
+            try checkShape(d.info.shape, [expectedShape[1], expectedShape[0]], key)
+            return [d]
         case .concatenated(let keys):
-            let part = slot.count / keys.count
             var partShape = expectedShape
             partShape[0] /= keys.count
-            for (i, key) in keys.enumerated() {
+            return try keys.map { key in
                 let d = try dataset(key, for: openaiName)
                 try checkShape(d.info.shape, partShape, key)
+                return d
+            }
+        }
+    }
+
+    private func read(_ src: TensorSource, _ parts: [Dataset], into slot: UnsafeMutableBufferPointer<Float>, expectedShape: [Int]) throws {
+        switch src {
+        case .direct:
+            try readOne(parts[0], into: slot)
+        case .transposed:
+            var tmp = [Float](repeating: 0, count: slot.count)
+            try tmp.withUnsafeMutableBufferPointer { try readOne(parts[0], into: $0) }
+            let (r, c) = (expectedShape[1], expectedShape[0])  // source [r, c] → slot [c, r]
+            for i in 0..<r { for j in 0..<c { slot[j * r + i] = tmp[i * c + j] } }
+        case .concatenated:
+            let part = slot.count / parts.count
+            for (i, d) in parts.enumerated() {
                 try readOne(d, into: UnsafeMutableBufferPointer(rebasing: slot[(i * part)..<((i + 1) * part)]))
             }
         }
@@ -138,7 +167,7 @@ public struct HDF5Weights {
         throw WeightsError("weights.shape", "tensor '\(key)' in '\(file.path)' has shape \(actual), expected \(expected) for this configuration")
     }
 
-    private func readOne(_ d: (path: String, info: HDF5File.DatasetInfo), into slot: UnsafeMutableBufferPointer<Float>) throws {
+    private func readOne(_ d: Dataset, into slot: UnsafeMutableBufferPointer<Float>) throws {
         if d.info.elementSize == 2 && d.info.littleEndian {
             // float16: read the halves as stored and widen exactly (libhdf5's soft conversion is slow).
             var halves = [UInt16](repeating: 0, count: slot.count)

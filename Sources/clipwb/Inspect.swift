@@ -33,6 +33,7 @@ struct Inspect: ParsableCommand {
                     case .string(let s): meta[k] = s
                     case .int(let i): meta[k] = String(i)
                     case .double(let d): meta[k] = String(d)
+                    case .array(let shape): meta[k] = "array of shape \(shape)"
                     case .other: break
                     }
                 }

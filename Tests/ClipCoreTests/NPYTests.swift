@@ -38,4 +38,40 @@ import Foundation
         let long = [UInt8](repeating: 0x61, count: 1_000_000)
         #expect(SHA256.hexDigest(long) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
+
+    /// A .npy file with `header` as its header dict (version 1.0) and `data` zero bytes.
+    func npy(_ header: String, data: Int = 16) throws -> String {
+        let path = dir + "/h.npy"
+        var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+        bytes += Array(header.utf8) + [UInt8](repeating: 0, count: data)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func expectCode(_ code: String, _ parts: [String], _ body: () throws -> Void) {
+        do { try body(); Issue.record("expected \(code)") } catch let e as CoreError {
+            #expect(e.code == code, "\(e.code): \(e.message)")
+            for p in parts { #expect(e.message.contains(p), "'\(e.message)' lacks '\(p)'") }
+        } catch { Issue.record("wrong error \(error)") }
+    }
+
+    // Issue 12, item 6: sizes from the header are checked arithmetic, never a trap.
+    @Test func shapeWhoseProductOverflows() throws {
+        let p = try npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }\n")
+        expectCode("npy.shape", ["(4294967296, 4294967296)", "overflows"]) { _ = try NPYFile(path: p) }
+        let q = try npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }\n")
+        expectCode("npy.shape", ["(4611686018427387904,)", "overflows"]) { _ = try NPYFile(path: q) }
+        let r = try npy("{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }\n")
+        expectCode("npy.truncated", ["promises 20 bytes", "holds 16"]) { _ = try NPYFile(path: r) }
+    }
+
+    @Test func closingParenthesisBeforeOpening() throws {
+        let p = try npy("{'descr': '<f4', 'fortran_order': False, 'shape': )2, 2(, }\n")
+        expectCode("npy.header", ["shape"]) { _ = try NPYFile(path: p) }
+    }
+
+    @Test func unknownDtypeWithHugeShape() throws {
+        let p = try npy("{'descr': '|V9999999', 'fortran_order': False, 'shape': (3037000500, 3037000500), }\n")
+        expectCode("npy.shape", ["overflows"]) { _ = try NPYFile(path: p) }
+    }
 }

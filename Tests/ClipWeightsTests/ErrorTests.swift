@@ -7,18 +7,6 @@ import Testing
 @Suite struct ErrorTests {
     let dir = Fixture.tempDir()
 
-    func expectError(_ code: String, containing parts: [String], _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected error \(code), got success")
-        } catch let e as ClipwbError {
-            #expect(e.code == code, "got \(e.code): \(e.message)")
-            for p in parts { #expect(e.message.contains(p), "message '\(e.message)' lacks '\(p)'") }
-        } catch {
-            Issue.record("unexpected error type \(error)")
-        }
-    }
-
     @Test func missingFile() {
         expectError("file.missing", containing: ["nope.h5", "No such file"]) { _ = try CLIPWeights.load(path: dir + "/nope.h5") }
         expectError("file.missing", containing: ["nope.h5"]) { _ = try HDF5Weights(path: dir + "/nope.h5") }
@@ -67,11 +55,7 @@ import Testing
 
     // MARK: safetensors
 
-    func writeSafetensors() throws -> String {
-        let w = try CLIPWeights.load(path: try Fixture.writeHDF5(dir + "/m.h5"))
-        try SafetensorsWriter.write(w, dtype: .f16, to: dir + "/m.safetensors")
-        return dir + "/m.safetensors"
-    }
+    func writeSafetensors() throws -> String { try Fixture.writeSafetensors(dir) }
 
     @Test func truncatedSafetensors() throws {
         let p = try writeSafetensors()
@@ -85,16 +69,7 @@ import Testing
         expectError("safetensors.truncated", containing: ["5 bytes"]) { _ = try SafetensorsFile(path: p) }
     }
 
-    /// Rewrites the JSON header (a new length, same data), to forge bad entries.
-    func forgeHeader(_ p: String, _ edit: (String) -> String) throws {
-        let d = try Data(contentsOf: URL(fileURLWithPath: p))
-        let n = Int(d.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-        let forged = Data(edit(String(decoding: d[8..<(8 + n)], as: UTF8.self)).utf8)
-        var out = withUnsafeBytes(of: UInt64(forged.count).littleEndian) { Data($0) }
-        out += forged
-        out += d[(8 + n)...]
-        try out.write(to: URL(fileURLWithPath: p))
-    }
+    func forgeHeader(_ p: String, _ edit: (String) -> String) throws { try Fixture.forgeHeader(p, edit) }
 
     @Test func shapeDtypeMismatchInSafetensors() throws {
         let p = try writeSafetensors()

@@ -2,6 +2,7 @@
 import ClipCore
 import ClipWeights
 import Foundation
+import Testing
 
 enum Fixture {
     static let config = CLIPConfig(embedDim: 16, imageResolution: 64, visionLayers: 2, visionWidth: 64, visionPatchSize: 32,
@@ -27,7 +28,8 @@ enum Fixture {
 
     @discardableResult
     static func writeHDF5(_ path: String, layout: Layout = .flat, tensors t: [String: (shape: [Int], values: [Float])] = tensors(),
-                          skip: Set<String> = [], reshape: [String: [Int]] = [:], configOverrides: [String: Int] = [:]) throws -> String {
+                          skip: Set<String> = [], reshape: [String: [Int]] = [:], configOverrides: [String: Int] = [:],
+                          extra: (HDF5File) throws -> Void = { _ in }) throws -> String {
         let f = try HDF5File.create(path: path)
         try f.writeAttribute("format", "clip-hdf5")
         try f.writeAttribute("format_version", 1)
@@ -54,7 +56,48 @@ enum Fixture {
             }
         }
         for (k, v) in configOverrides { try f.writeAttribute(k, v, on: "/config") }
+        try extra(f)
         return path
+    }
+
+    /// The HDF5 fixture converted to clipwb's float16 safetensors file, `dir/m.safetensors`.
+    static func writeSafetensors(_ dir: String) throws -> String {
+        let w = try CLIPWeights.load(path: try writeHDF5(dir + "/m.h5"))
+        try SafetensorsWriter.write(w, dtype: .f16, to: dir + "/m.safetensors")
+        return dir + "/m.safetensors"
+    }
+
+    /// Rewrites the JSON header (a new length, same data), to forge bad entries.
+    static func forgeHeader(_ p: String, _ edit: (String) -> String) throws {
+        let d = try Data(contentsOf: URL(fileURLWithPath: p))
+        let n = Int(d.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let forged = Data(edit(String(decoding: d[8..<(8 + n)], as: UTF8.self)).utf8)
+        var out = withUnsafeBytes(of: UInt64(forged.count).littleEndian) { Data($0) }
+        out += forged
+        out += d[(8 + n)...]
+        try out.write(to: URL(fileURLWithPath: p))
+    }
+
+    /// A safetensors file made of `header` (JSON text) and `dataBytes` zero bytes.
+    static func rawSafetensors(_ path: String, header: String, dataBytes: Int) throws -> String {
+        var out = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Data($0) }
+        out += Data(header.utf8)
+        out += Data(count: dataBytes)
+        try out.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
+
+/// Runs `body` and expects a ClipwbError with `code` whose message contains every one of `parts`.
+func expectError(_ code: String, containing parts: [String], sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected error \(code), got success", sourceLocation: sourceLocation)
+    } catch let e as ClipwbError {
+        #expect(e.code == code, "got \(e.code): \(e.message)", sourceLocation: sourceLocation)
+        for p in parts { #expect(e.message.contains(p), "message '\(e.message)' lacks '\(p)'", sourceLocation: sourceLocation) }
+    } catch {
+        Issue.record("unexpected error type \(error)", sourceLocation: sourceLocation)
     }
 }
 

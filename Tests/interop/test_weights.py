@@ -247,3 +247,71 @@ def test_corrupt_safetensors_is_refused(tmp_path):
     bad.write_bytes((10**9).to_bytes(8, "little") + raw[8:200])
     p = run_clipwb("inspect", bad, check=False)
     assert p.returncode == 2 and "beyond the end of the file" in p.stderr, p.stderr
+
+
+# Issue 12: files written by h5py that crashed clipwb (item 5), were read leniently (item 11) or made libhdf5
+# crash (item 9), and safetensors headers judged the way the safetensors package judges them.
+
+@pytest.mark.parametrize("value", [np.arange(1000, dtype=np.float32),
+                                   np.array([f"s{i}" for i in range(4000)], dtype=h5py.string_dtype()),
+                                   np.array([b"abcdefgh"] * 4000)])
+def test_array_config_attribute_is_refused(tmp_path, value):
+    path = edited_copy(tmp_path, lambda f: f.create_group("config").attrs.create("vision_layers", value))
+    expect_refused(tmp_path, path, "/config attribute 'vision_layers'", f"array of shape [{len(value)}]")
+
+
+def test_empty_logit_scale_is_refused(tmp_path):
+    def empty(f):
+        del f["state_dict/logit_scale"]
+        f["state_dict/logit_scale"] = h5py.Empty("f4")
+    expect_refused(tmp_path, edited_copy(tmp_path, empty), "logit_scale", "empty (H5S_NULL) dataspace")
+
+
+def test_damaged_global_heap_is_refused(tmp_path):
+    raw = bytearray(TINY.read_bytes())
+    at = raw.find(b"GCOL\x01\x00\x00\x00")
+    raw[at + 24:at + 32] = (1 << 40).to_bytes(8, "little")  # first object's size: libhdf5 would memcpy 1 TiB
+    bad = tmp_path / "heap.h5"
+    bad.write_bytes(bytes(raw))
+    expect_refused(tmp_path, bad, "global heap", "object 1 of 1099511627776 bytes")
+
+
+def st_file(path, header, data_bytes):
+    h = header.encode()
+    path.write_bytes(len(h).to_bytes(8, "little") + h + bytes(data_bytes))
+    return path
+
+
+def entry(name, shape, begin, end):
+    return f'"{name}":{{"dtype":"F32","shape":{shape},"data_offsets":[{begin},{end}]}}'
+
+
+@pytest.mark.parametrize("header,data_bytes,python_accepts", [
+    ("{" + entry("b", "[1]", 8, 12) + "," + entry("a", "[2]", 0, 8) + "}", 12, True),      # any header order
+    ("{" + entry("z", "[0]", 0, 0) + "," + entry("a", "[2]", 0, 8) + "}", 8, True),        # empty tensor
+    ("{" + entry("a", "[2]", 0, 8) + "," + entry("b", "[1]", 12, 16) + "}", 16, False),    # gap
+    ("{" + entry("a", "[2]", 0, 8) + "," + entry("b", "[1]", 4, 8) + "}", 8, False),       # overlap
+    ("{" + entry("a", "[2]", 0, 8) + "}", 12, False),                                      # trailing bytes
+    ("{" + entry("a", "[2.0]", 0, 8) + "}", 8, False),                                     # float in shape
+    ("{" + entry("a", "[4294967296,4294967296]", 0, 8) + "}", 8, False),                   # size overflows
+    ('{"__metadata__":{"x":1},' + entry("a", "[2]", 0, 8) + "}", 8, False),                # non-string metadata
+])
+def test_safetensors_header_acceptance_matches_the_safetensors_package(tmp_path, header, data_bytes, python_accepts):
+    path = st_file(tmp_path / "h.safetensors", header, data_bytes)
+    try:
+        load_file(path)
+        accepted = True
+    except Exception:
+        accepted = False
+    assert accepted == python_accepts
+    p = run_clipwb("inspect", path, check=False)
+    assert p.returncode == 2, p.stderr
+    # clipwb refuses every file here (none is a CLIP model), but only the malformed ones for their header.
+    assert ("not a usable safetensors file" not in p.stderr) == python_accepts, p.stderr
+
+
+def test_duplicate_keys_are_refused_where_python_keeps_one(tmp_path):
+    path = st_file(tmp_path / "d.safetensors", '{"__metadata__":{"x":"1","x":"2"},' + entry("a", "[2]", 0, 8) + "}", 8)
+    assert set(load_file(path)) == {"a"}  # serde keeps the last "x" silently
+    p = run_clipwb("inspect", path, check=False)
+    assert p.returncode == 2 and "key 'x' appears twice in __metadata__" in p.stderr, p.stderr

@@ -18,6 +18,9 @@ typedef struct {
     int is_signed;        // integers
     int is_little_endian; // numbers
     int is_vlen_string;   // strings
+    int is_null_space;    // H5S_NULL: no values at all (rank 0, like a scalar, but nothing to read)
+    uint64_t storage_size;// bytes the dataset occupies in the file (allocated chunks only, when chunked)
+    int is_filtered;      // stored through a filter (deflate, ...): may hold more than storage_size bytes
 } chdf5_info;
 
 /// 1 if `path` starts with the HDF5 signature, 0 if not, -1 if it cannot be read.
@@ -45,6 +48,10 @@ long chdf5_read_strings(chdf5_id file, const char *path, char ***out, char *err,
 long chdf5_list_attributes(chdf5_id file, const char *path, char ***names, char *err, size_t errlen);
 /// 1 string, 2 integer, 3 float, 0 other, -1 error.
 int chdf5_attribute_class(chdf5_id file, const char *path, const char *name, char *err, size_t errlen);
+/// The number of values the attribute holds (1 scalar, 0 null dataspace, else the product of `dims`), with its
+/// rank and first 8 dimensions; -1 on error. The read functions below refuse anything but one value.
+long long chdf5_attribute_shape(chdf5_id file, const char *path, const char *name, int *rank, uint64_t *dims,
+                                char *err, size_t errlen);
 int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, char **out, char *err, size_t errlen);
 int chdf5_read_attr_int(chdf5_id file, const char *path, const char *name, int64_t *out, char *err, size_t errlen);
 int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, double *out, char *err, size_t errlen);
@@ -54,3 +61,11 @@ int chdf5_write_float(chdf5_id file, const char *path, int rank, const uint64_t 
                       char *err, size_t errlen);
 int chdf5_write_attr_string(chdf5_id file, const char *path, const char *name, const char *value, char *err, size_t errlen);
 int chdf5_write_attr_int(chdf5_id file, const char *path, const char *name, int64_t value, char *err, size_t errlen);
+/// 1-D array attributes (tests: attributes that must be refused). `fixed_size` 0 writes variable-length strings.
+int chdf5_write_attr_doubles(chdf5_id file, const char *path, const char *name, uint64_t count, const double *values,
+                             char *err, size_t errlen);
+int chdf5_write_attr_strings(chdf5_id file, const char *path, const char *name, uint64_t count, const char *const *values,
+                             size_t fixed_size, char *err, size_t errlen);
+/// A float32 dataset whose data is never written: chunked with shape `dims`, or with rank 0 an H5S_NULL
+/// (empty) dataspace. Tests use it for huge declared shapes and empty datasets.
+int chdf5_create_unwritten(chdf5_id file, const char *path, int rank, const uint64_t *dims, char *err, size_t errlen);

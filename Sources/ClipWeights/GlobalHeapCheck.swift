@@ -1,0 +1,76 @@
+// libhdf5 1.10.8 trusts a global heap collection's object sizes (its deserializer only asserts, and asserts are
+// compiled out of Debian's build): a mutated size makes H5HG_read copy past the collection (SIGSEGV in memcpy)
+// or spin forever. Variable-length strings (every h5py string attribute, the reference file's names) live in
+// these collections, and unlike v2 object headers they carry no checksum. So before libhdf5 opens a file, every
+// collection in it is walked the way libhdf5's H5HG__cache_heap_deserialize walks it, and must be consistent.
+// Layout (HDF5 file format spec, "Global Heap"): "GCOL", version 1, 3 reserved bytes, collection size; then
+// objects of index (2), reference count (2), reserved (4), size, data padded to 8 bytes; index 0 is the free
+// space that runs to the end of the collection.
+#if canImport(Glibc)
+import Glibc
+#endif
+import ClipCore
+
+enum GlobalHeapCheck {
+    static let signature: [UInt8] = Array("GCOL".utf8) + [1, 0, 0, 0]  // with version 1 and the reserved zeros
+    static let headerSize = 16, objectHeaderSize = 16
+
+    /// Throws `hdf5.corrupt` naming the first inconsistent collection. Files whose superblock is not at byte 0
+    /// or whose lengths are not 8 bytes (neither is written by h5py or libhdf5's defaults) are not checked.
+    static func check(_ f: MappedFile) throws {
+        try f.withBytes { b in
+            guard lengthSize(b) == 8, let base = b.baseAddress else { return }
+            var from = 0
+            // memchr for the first byte, then compare the rest (memmem is a GNU extension Swift does not see).
+            while from + signature.count <= b.count, let hit = memchr(base + from, Int32(signature[0]), b.count - from) {
+                let at = UnsafeRawPointer(hit) - base
+                guard at + signature.count <= b.count else { return }
+                if memcmp(hit, signature, signature.count) == 0 { try walk(b, collection: at, path: f.path) }
+                from = at + 1
+            }
+        }
+    }
+
+    /// The superblock's "size of lengths" (versions 0/1: byte 14; 2/3: byte 10), nil without a superblock at 0.
+    static func lengthSize(_ b: UnsafeRawBufferPointer) -> Int? {
+        let magic: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
+        guard b.count >= 16, Array(b[0..<8]) == magic else { return nil }
+        switch b[8] {
+        case 0, 1: return Int(b[14])
+        case 2, 3: return Int(b[10])
+        default: return nil
+        }
+    }
+
+    static func walk(_ b: UnsafeRawBufferPointer, collection at: Int, path: String) throws {
+        func bad(_ what: String) -> WeightsError {
+            WeightsError("hdf5.corrupt", "'\(path)' is a damaged HDF5 file: its global heap collection at byte \(at) (where variable-length strings are kept) \(what); libhdf5 would crash or hang reading it, so re-export or re-copy the file")
+        }
+        guard at + headerSize <= b.count else { throw bad("is cut off by the end of the file") }
+        let size = b.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
+        guard size >= UInt64(headerSize), size <= UInt64(b.count - at) else {
+            throw bad("declares \(size) bytes, which run past the end of the file (\(b.count) bytes)")
+        }
+        let end = at + Int(size)
+        var p = at + headerSize
+        var seen = Set<UInt16>()
+        // As libhdf5: fewer bytes than an object header at the end are free space.
+        while end - p >= objectHeaderSize {
+            let index = b.loadUnaligned(fromByteOffset: p, as: UInt16.self)
+            let objectSize = b.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self)
+            let left = end - p
+            if index == 0 {
+                guard objectSize == UInt64(left) else {
+                    throw bad("has free space of \(objectSize) bytes where \(left) remain")
+                }
+                return
+            }
+            // Header + data rounded up to 8 bytes, compared without overflow.
+            guard objectSize <= UInt64(left), objectHeaderSize + (Int(objectSize) + 7) / 8 * 8 <= left else {
+                throw bad("has object \(index) of \(objectSize) bytes, more than the \(left - objectHeaderSize) left in the collection")
+            }
+            guard seen.insert(index).inserted else { throw bad("holds object \(index) twice") }
+            p += objectHeaderSize + (Int(objectSize) + 7) / 8 * 8
+        }
+    }
+}
