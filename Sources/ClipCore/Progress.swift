@@ -1,5 +1,6 @@
-// A progress bar on stderr: count, rate and ETA. Quiet when stderr is not a terminal unless forced,
-// so logs and JSON consumers never see carriage returns.
+// A progress bar on stderr: count, rate and ETA. On a terminal it redraws one line; otherwise (a log,
+// a pipe) it writes a plain line at most every `logEvery` seconds and one at the end, never a
+// carriage return, so long runs show progress in logs too. CLIPWB_PROGRESS=0 silences both.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,26 +12,32 @@ public final class ProgressBar: @unchecked Sendable {
     public let label: String
     public let unit: String
     private let enabled: Bool
+    /// Redraw in place (a terminal) or append plain lines (a log).
+    private let inPlace: Bool
+    public static let logEvery = 5.0
     private let start: Double
     private var done = 0
     private var lastDraw: Double = 0
     private let lock = NSLockLike()
 
-    /// `enabled: nil` draws only when stderr is a terminal (or CLIPWB_PROGRESS=1).
+    /// `enabled: nil` reports unless CLIPWB_PROGRESS=0: a bar on a terminal, log lines otherwise.
     public init(total: Int, label: String, unit: String = "items", enabled: Bool? = nil) {
         self.total = total
         self.label = label
         self.unit = unit
-        let forced = getenv("CLIPWB_PROGRESS").map { String(cString: $0) == "1" } ?? false
-        self.enabled = enabled ?? (isatty(2) != 0 || forced)
+        let env = getenv("CLIPWB_PROGRESS").map { String(cString: $0) }
+        self.enabled = enabled ?? (env != "0")
+        self.inPlace = isatty(2) != 0
         self.start = Clock.now()
+        self.lastDraw = start
     }
 
     public func advance(by n: Int = 1) {
         lock.locked {
             done += n
             let now = Clock.now()
-            if enabled && (now - lastDraw > 0.1 || done >= total) {
+            guard enabled else { return }
+            if inPlace ? (now - lastDraw > 0.1 || done >= total) : now - lastDraw >= Self.logEvery {
                 lastDraw = now
                 draw(now: now)
             }
@@ -39,7 +46,9 @@ public final class ProgressBar: @unchecked Sendable {
 
     public func finish() {
         lock.locked {
-            if enabled { draw(now: Clock.now()); fputs("\n", stderr) }
+            guard enabled else { return }
+            draw(now: Clock.now())
+            if inPlace { fputs("\n", stderr) }
         }
     }
 
@@ -51,8 +60,8 @@ public final class ProgressBar: @unchecked Sendable {
         let filled = Int(frac * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = "\r\(label) \(bar) \(done)/\(total) \(unit)  \(Self.fmt(rate))/s  ETA \(Self.duration(eta)) "
-        fputs(line, stderr)
+        let text = "\(label) \(bar) \(done)/\(total) \(unit)  \(Self.fmt(rate))/s  ETA \(Self.duration(eta))"
+        fputs(inPlace ? "\r" + text + " " : text + "\n", stderr)
         fflush(stderr)
     }
 

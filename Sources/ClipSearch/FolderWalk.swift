@@ -6,6 +6,30 @@ import Foundation
 import Glibc
 #endif
 
+/// The image inputs of `embed --images` and `ingest`, walked the same way.
+public enum ImageInputs {
+    /// Files as given (they must exist and be regular files); a folder becomes every image file
+    /// below it (by magic bytes, hidden files skipped), sorted, named `FOLDER/relative/path`.
+    /// `ignored` counts files in folders that are not images.
+    public static func expand(_ inputs: [String], ignored: inout Int) throws -> [String] {
+        var out: [String] = []
+        for p in inputs {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                throw SearchError("images.missing", "'\(p)' does not exist; pass image files or folders of them")
+            }
+            guard isDir.boolValue else { out.append(p); continue }
+            let found = try FolderWalk.imageFiles(in: [p], skipping: nil, ignored: &ignored)
+            if found.isEmpty {
+                throw SearchError("images.empty-folder", "the folder '\(p)' holds no JPEG or PNG images (judged by their first bytes)")
+            }
+            let prefix = p.hasSuffix("/") ? String(p.dropLast()) : p
+            out += found.map { prefix + "/" + $0.relative }
+        }
+        return out
+    }
+}
+
 enum FolderWalk {
     struct File: Sendable {
         /// The folder as given, made absolute and standardized.
@@ -15,9 +39,9 @@ enum FolderWalk {
         var absolute: String { root + "/" + relative }
     }
 
-    static func imageFiles(in folders: [String], skipping catalogDir: String, ignored: inout Int) throws -> [File] {
+    static func imageFiles(in folders: [String], skipping catalogDir: String?, ignored: inout Int) throws -> [File] {
         let fm = FileManager.default
-        let skip = absolute(catalogDir)
+        let skip = catalogDir.map(absolute) ?? "\u{0}"  // no path equals or starts with NUL
         var out: [File] = []
         for folder in folders {
             var isDir: ObjCBool = false
@@ -31,7 +55,7 @@ enum FolderWalk {
             var names: [String] = []
             while let rel = walker.nextObject() as? String {
                 let full = root + "/" + rel
-                if full == skip || full.hasPrefix(skip + "/") { walker.skipDescendants(); continue }
+                if catalogDir != nil, full == skip || full.hasPrefix(skip + "/") { walker.skipDescendants(); continue }
                 if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
                 var st = stat()
                 guard lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }

@@ -4,6 +4,7 @@ import ArgumentParser
 import ClipCore
 import ClipImage
 import ClipModel
+import ClipSearch
 import ClipTokenizer
 import ClipWeights
 import Foundation
@@ -57,7 +58,8 @@ struct BenchEncoders: ParsableCommand {
             var o = Output()
             if sgemm { o.sgemm_gflops = GEMM.peakGFLOPS(threads: 2) }
             let model = try ModelLoading.load(weights, halves: halves)
-            let paths = Array(try ImagePaths.expand([images]).prefix(16))
+            var ignored = 0
+            let paths = Array(try ImageInputs.expand([images], ignored: &ignored).prefix(16))
             guard paths.count == 16 else { throw CoreError("bench.images", "\(images) holds \(paths.count) images; 16 are needed") }
             let pre = CLIPPreprocess(resolution: model.config.imageResolution)
             let pixels = FloatBuffer(count: 16 * pre.count)
@@ -65,7 +67,7 @@ struct BenchEncoders: ParsableCommand {
                 try body()  // warm-up
                 return try (0..<reps).map { _ in let t = Clock.now(); try body(); return Clock.now() - t }
             }
-            o.preprocess_16 = try time { try ImageEmbedder.preprocess(paths, pre, into: pixels.pointer.baseAddress!, pool: .shared) }
+            o.preprocess_16 = try time { try ImageEmbedder.preprocessAll(paths, pre, into: pixels.pointer.baseAddress!, pool: .shared) }
             let all = UnsafeBufferPointer(pixels.pointer)
             o.image_b1 = try time { _ = try model.encodeImages(UnsafeBufferPointer(rebasing: all[0..<pre.count]), count: 1) }
             o.image_b16 = try time { _ = try model.encodeImages(all, count: 16) }

@@ -3,6 +3,7 @@ import ArgumentParser
 import ClipCore
 import ClipImage
 import ClipModel
+import ClipSearch
 import ClipTokenizer
 import ClipWeights
 import Foundation
@@ -44,15 +45,18 @@ struct Embed: ParsableCommand {
     @Option(help: "Half-precision weights: 'direct' (the encoders read float16 as stored; fast load, half the memory) or 'widen' (to float32 at load).")
     var halves: HalfWeights = .standard
 
-    @Option(help: "Inputs per forward pass.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Inputs per forward pass (--batch is the old name).")
     var batch: Int = 16
+
+    @Flag(help: "Stop at the first image that cannot be read or decoded (default: skip it, list it on stderr, go on).")
+    var strict = false
 
     func validate() throws {
         let sources = [!images.isEmpty, !text.isEmpty, textsFile != nil].filter { $0 }.count
         if sources != 1 {
             throw ValidationError("pass exactly one input: --images PATH..., --text \"...\" (repeatable) or --texts FILE")
         }
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch)") }
         if let o = out, !o.hasSuffix(".npy") { throw ValidationError("--out must name a .npy file, got '\(o)'") }
     }
 
@@ -62,18 +66,34 @@ struct Embed: ParsableCommand {
         let dim: Int
         let normalized: Bool
         let names: [String]
+        let skipped: [Skipped]
         let embeddings: [[Float]]
     }
+
+    struct Skipped: Encodable {
+        let path: String
+        let error: String
+    }
+
+    /// The names file written beside `--out`: row i of the .npy is line i.
+    static func namesPath(for npy: String) -> String { String(npy.dropLast(4)) + ".names.txt" }
 
     func run() throws {
         try reportingErrors {
             let model = try ModelLoading.load(weights, halves: halves)
             var result: Matrix
             var names: [String]
+            var skipped: [Skipped] = []
             if !images.isEmpty {
-                let paths = try ImagePaths.expand(images)
-                names = paths
-                result = try ImageEmbedder(model: model, batch: batch).embed(paths: paths)
+                var ignored = 0
+                let paths = try ImageInputs.expand(images, ignored: &ignored)
+                if ignored > 0 { stderrLine("ignored \(ignored) file(s) that are not images") }
+                let r = try ImageEmbedder(model: model, batch: batch).embed(paths: paths, strict: strict)
+                (result, names) = (r.embeddings, r.kept)
+                skipped = r.failed.map { Skipped(path: $0.path, error: $0.message) }
+                for s in skipped { stderrLine("skipped \(s.path): \(s.error)") }
+                if !skipped.isEmpty { stderrLine("skipped \(skipped.count) of \(paths.count) image(s) (--strict stops at the first)") }
+                if names.isEmpty { throw CoreError("embed.no-images", "none of the \(paths.count) image(s) could be read; nothing was written") }
             } else {
                 names = try textsFile.map { try TextFile.readLines($0) } ?? text
                 result = try TextEmbedder(model: model, batch: batch).embed(names)
@@ -81,12 +101,14 @@ struct Embed: ParsableCommand {
             if normalize { result.normalizeRows() }
             if let o = out {
                 try NPY.write(result, to: o)
-                stderrLine("wrote \(result.rows)×\(result.cols) float32 embeddings to \(o)")
+                let list = names.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") }
+                try AtomicFile.write(Self.namesPath(for: o), chunks: [Array((list.joined(separator: "\n") + "\n").utf8)])
+                stderrLine("wrote \(result.rows)×\(result.cols) float32 embeddings to \(o), their names to \(Self.namesPath(for: o))")
             }
             if json || out == nil {
                 let rows = (0..<result.rows).map { Array(result.row($0)) }
                 try printJSON(Output(kind: images.isEmpty ? "text" : "image", count: result.rows, dim: result.cols,
-                                     normalized: normalize, names: names, embeddings: rows))
+                                     normalized: normalize, names: names, skipped: skipped, embeddings: rows))
             }
         }
     }
@@ -99,54 +121,58 @@ enum ModelLoading {
     }
 }
 
-enum ImagePaths {
-    static let extensions: Set<String> = ["jpg", "jpeg", "png"]
-
-    /// Files as given; a directory becomes its image files (by extension), sorted by name.
-    static func expand(_ inputs: [String]) throws -> [String] {
-        var out: [String] = []
-        for p in inputs {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
-                throw CoreError("embed.missing-image", "'\(p)' does not exist; pass image files or a directory of them")
-            }
-            if isDir.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: p).sorted()
-                    .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                if names.isEmpty { throw CoreError("embed.empty-dir", "directory '\(p)' holds no .jpg/.jpeg/.png files") }
-                out += names.map { (p as NSString).appendingPathComponent($0) }
-            } else {
-                out.append(p)
-            }
-        }
-        return out
-    }
-}
-
 /// Decode + preprocess a batch in parallel, then one forward pass per batch; a progress bar past a handful.
 struct ImageEmbedder {
     let model: CLIPModel
     let batch: Int
     static let progressAbove = 8
 
-    func embed(paths: [String]) throws -> Matrix {
+    struct Result {
+        /// [kept.count, embed_dim], row i for kept[i].
+        var embeddings: Matrix
+        var kept: [String]
+        var failed: [(path: String, message: String)]
+    }
+
+    /// Embeds every readable image; one that cannot be read or decoded is skipped and reported
+    /// (or, with `strict`, thrown: the first such in input order).
+    func embed(paths: [String], strict: Bool = false) throws -> Result {
         let pre = CLIPPreprocess(resolution: model.config.imageResolution)
         let progress = paths.count > Self.progressAbove ? ProgressBar(total: paths.count, label: "embed", unit: "images") : nil
-        var out = Matrix(rows: paths.count, cols: model.config.embedDim)
+        var data: [Float] = []
+        data.reserveCapacity(paths.count * model.config.embedDim)
+        var kept: [String] = [], failed: [(path: String, message: String)] = []
         let buffer = FloatBuffer(count: min(batch, paths.count) * pre.count)
         for start in stride(from: 0, to: paths.count, by: batch) {
             let chunk = Array(paths[start..<min(paths.count, start + batch)])
-            try Self.preprocess(chunk, pre, into: buffer.pointer.baseAddress!, pool: WorkerPool.shared)
-            let e = try model.encodeImages(UnsafeBufferPointer(rebasing: buffer.pointer[0..<(chunk.count * pre.count)]), count: chunk.count)
-            out.data.replaceSubrange((start * out.cols)..<((start + chunk.count) * out.cols), with: e.data)
+            let errors = Self.preprocess(chunk, pre, into: buffer.pointer.baseAddress!, pool: WorkerPool.shared)
+            if strict, let first = errors.compactMap({ $0 }).first { throw first }
+            // Close the gaps the failures left: rows of good images move up, in order.
+            var n = 0
+            for (i, e) in errors.enumerated() {
+                if let e {
+                    failed.append((chunk[i], (e as? any ClipwbError)?.message ?? "\(e)"))
+                    continue
+                }
+                if n != i {
+                    (buffer.pointer.baseAddress! + n * pre.count).update(from: buffer.pointer.baseAddress! + i * pre.count, count: pre.count)
+                }
+                kept.append(chunk[i])
+                n += 1
+            }
+            if n > 0 {
+                let e = try model.encodeImages(UnsafeBufferPointer(rebasing: buffer.pointer[0..<(n * pre.count)]), count: n)
+                data += e.data
+            }
             progress?.advance(by: chunk.count)
         }
         progress?.finish()
-        return out
+        return Result(embeddings: Matrix(rows: kept.count, cols: model.config.embedDim, data: data), kept: kept, failed: failed)
     }
 
-    /// Preprocesses `paths` into [paths.count, 3, n, n] at `dst`, across the pool; the first error (in order) is thrown.
-    static func preprocess(_ paths: [String], _ pre: CLIPPreprocess, into dst: UnsafeMutablePointer<Float>, pool: WorkerPool) throws {
+    /// Preprocesses `paths` into [paths.count, 3, n, n] at `dst`, across the pool; returns each
+    /// path's error (nil where it succeeded).
+    static func preprocess(_ paths: [String], _ pre: CLIPPreprocess, into dst: UnsafeMutablePointer<Float>, pool: WorkerPool) -> [Error?] {
         let errors = ErrorSlots(paths.count)
         pool.parallelFor(paths.count) { i in
             do {
@@ -156,7 +182,12 @@ struct ImageEmbedder {
                 errors.set(i, error)
             }
         }
-        if let e = errors.first { throw e }
+        return errors.all
+    }
+
+    /// As `preprocess`, throwing the first error in input order.
+    static func preprocessAll(_ paths: [String], _ pre: CLIPPreprocess, into dst: UnsafeMutablePointer<Float>, pool: WorkerPool) throws {
+        if let first = preprocess(paths, pre, into: dst, pool: pool).compactMap({ $0 }).first { throw first }
     }
 }
 
@@ -166,7 +197,7 @@ final class ErrorSlots: @unchecked Sendable {
     private let lock = NSLock()
     init(_ n: Int) { slots = Array(repeating: nil, count: n) }
     func set(_ i: Int, _ e: Error) { lock.lock(); slots[i] = e; lock.unlock() }
-    var first: Error? { slots.compactMap { $0 }.first }
+    var all: [Error?] { lock.lock(); defer { lock.unlock() }; return slots }
 }
 
 struct TextEmbedder {

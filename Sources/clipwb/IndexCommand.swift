@@ -21,7 +21,7 @@ struct IndexBuild: ParsableCommand {
     @Option(help: "Vectors to index: float32 .npy [rows, dim], .fvecs, or FILE.hdf5[:train].") var vectors: String
     @Option(help: "Number of trees (more: better recall, bigger file, slower build).") var trees: Int
     @Option(help: "angular, euclidean or dot.") var metric: String = "angular"
-    @Option(help: "Seed of Annoy's Kiss64Random (default: Annoy's default seed).") var seed: UInt64 = Kiss64Random.defaultSeed
+    @Option(help: "Seed of Annoy's Kiss64Random (the value below is Annoy's own seed).") var seed: UInt64 = Kiss64Random.defaultSeed
     @Option(help: "Build threads. As annoy's n_jobs: thread t builds floor((trees + t) / threads) trees from seed + t, so the forest depends on the count (1 = annoy's n_jobs=1 trees; same seed and count, same file).") var threads: Int = 2
     @Option(help: "Index file to write (the sidecar goes to OUT.json).") var out: String
     @Flag(help: "Print the summary as JSON.") var json = false

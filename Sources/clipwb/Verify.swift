@@ -44,13 +44,13 @@ struct Verify: ParsableCommand {
     @Option(help: "Maximum absolute pixel difference.")
     var pixelTolerance: Double = Tolerances.pixelMaxAbsDiff
 
-    @Option(help: "Inputs per forward pass.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Inputs per forward pass (--batch is the old name).")
     var batch: Int = 16
 
     func validate() throws {
         if let t = tolerance, !(t > -1 && t <= 1) { throw ValidationError("--tolerance is a cosine similarity in (-1, 1], got \(t)") }
         if !(pixelTolerance >= 0) { throw ValidationError("--pixel-tolerance must be ≥ 0, got \(pixelTolerance)") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch)") }
     }
 
     func run() throws {

@@ -90,6 +90,10 @@ struct VerifyRun {
         let tokens = VerifyReport.Tokens(exact: exact, total: ours.count, first_mismatch: firstMismatch, pass: exact == ours.count)
 
         // Stage 2: pixels, our decode + preprocessing of the named files.
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: imagesDir, isDirectory: &isDir), isDir.boolValue else {
+            throw CoreError("verify.no-images-folder", "--images '\(imagesDir)' is not a folder; pass the folder the reference was made from")
+        }
         let paths = try ref.names.map { name -> String in
             let p = (imagesDir as NSString).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: p) else {
@@ -101,7 +105,7 @@ struct VerifyRun {
         let pixels = FloatBuffer(count: paths.count * pre.count)
         for start in stride(from: 0, to: paths.count, by: batch) {
             let chunk = Array(paths[start..<min(paths.count, start + batch)])
-            try ImageEmbedder.preprocess(chunk, pre, into: pixels.pointer.baseAddress! + start * pre.count, pool: WorkerPool.shared)
+            try ImageEmbedder.preprocessAll(chunk, pre, into: pixels.pointer.baseAddress! + start * pre.count, pool: WorkerPool.shared)
         }
         let ourPixels = UnsafeBufferPointer(pixels.pointer)
         let px = ref.pixels.withUnsafeBufferPointer {

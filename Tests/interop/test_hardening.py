@@ -101,3 +101,62 @@ def test_doctor_names_a_pinned_core_type_that_is_slower_than_the_cpu():
                                      timeout=60).stdout)
     assert free.get("pinned_core_type") is None and free.get("advice") is None
     assert "blas_is_openblas" in free and "cpu_avx512" in free
+
+
+def test_embed_folder_skips_unreadable_images_and_writes_names(tmp_path):
+    from conftest import TINY
+    imgs = tmp_path / "imgs"
+    (imgs / "sub").mkdir(parents=True)
+    files = sorted(SAMPLES.glob("*.jpg"))
+    (imgs / "a.jpg").write_bytes(files[0].read_bytes())
+    (imgs / "sub" / "c.jpg").write_bytes(files[1].read_bytes())
+    (imgs / "b.jpg").write_bytes(files[2].read_bytes()[:600])  # truncated
+    (imgs / "notes.txt").write_text("not an image")
+    out = tmp_path / "e.npy"
+    r = subprocess.run([clipwb_path(), "embed", "--weights", str(TINY), "--images", str(imgs), "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"skipped {imgs}/b.jpg" in r.stderr and "truncated" in r.stderr
+    names = (tmp_path / "e.names.txt").read_text().splitlines()
+    assert names == [f"{imgs}/a.jpg", f"{imgs}/sub/c.jpg"]
+    e = np.load(out)
+    assert e.shape[0] == 2
+    # Each row is the image its line names: embedding the files one by one gives the same rows.
+    one = tmp_path / "one.npy"
+    subprocess.run([clipwb_path(), "embed", "--weights", str(TINY), "--images", names[1], "--out", str(one)],
+                   check=True, capture_output=True, timeout=120)
+    assert np.array_equal(np.load(one)[0], e[1])
+    strict = subprocess.run([clipwb_path(), "embed", "--weights", str(TINY), "--images", str(imgs), "--out",
+                             str(tmp_path / "s.npy"), "--strict"], capture_output=True, text=True, timeout=120)
+    assert strict.returncode == 2 and "truncated" in strict.stderr
+    assert not (tmp_path / "s.npy").exists()
+
+
+def test_progress_is_logged_when_stderr_is_not_a_terminal(tmp_path):
+    from conftest import TINY
+    files = sorted(SAMPLES.glob("*.jpg"))[:12]
+    r = subprocess.run([clipwb_path(), "embed", "--weights", str(TINY), "--images", *map(str, files), "--out",
+                        str(tmp_path / "p.npy")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0
+    line = [l for l in r.stderr.splitlines() if l.startswith("embed ")]
+    assert line and "12/12 images" in line[-1] and "/s" in line[-1] and "ETA" in line[-1]
+    assert "\r" not in r.stderr
+    quiet = subprocess.run([clipwb_path(), "embed", "--weights", str(TINY), "--images", *map(str, files), "--out",
+                            str(tmp_path / "q.npy")], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, CLIPWB_PROGRESS="0"))
+    assert not [l for l in quiet.stderr.splitlines() if l.startswith("embed ")]
+
+
+def test_verify_names_a_missing_images_folder(tmp_path):
+    from conftest import TINY, TINY_REF
+    r = subprocess.run([clipwb_path(), "verify", "--weights", str(TINY), "--reference", str(TINY_REF), "--images",
+                        str(tmp_path / "nope")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert f"--images '{tmp_path / 'nope'}' is not a folder" in r.stderr
+
+
+def test_index_build_help_states_one_default():
+    r = subprocess.run([clipwb_path(), "index", "build", "--help"], capture_output=True, text=True, timeout=60)
+    options = r.stdout[r.stdout.index("OPTIONS:"):]
+    seed = options[options.index("--seed <seed>"):].split("--threads")[0]
+    assert seed.count("default") == 1, seed
