@@ -67,7 +67,7 @@ bench-index: venv build-release
 	scripts/bench-index.sh
 
 # wrk against a live server on loopback, ≤ 30 s of load (scripts/loadtest.sh; WEIGHTS=, DUR=).
-loadtest: build-release
+loadtest: venv build-release
 	scripts/loadtest.sh
 
 # libFuzzer (swiftc -sanitize=fuzzer + ASan) over the JPEG/PNG decoders; FUZZ_SECONDS=600 by default.

@@ -8,6 +8,8 @@
 #   3. image search (raw JPEG body), 4 connections
 #   4. text search, 16 connections, while POST /api/images adds held-out photos (each triggers a
 #      background index rebuild): still zero errors expected.
+#   5. hostile (scripts/slowloris.py, HOSTILE_SECONDS, default 20): SLOW (1,100) slow-header connections
+#      and 8 pathological uploaders, with /healthz and text search timed one request at a time.
 # Queries are 3 words drawn at random from a fixed vocabulary, so batches hold different texts.
 # Env: CLIPWB (binary), WEIGHTS (default: the full-size ViT-B/32 f16 weight file `make bench-weights` or
 #      `make parity` writes, else its HDF5 export, else the tiny fixture),
@@ -22,6 +24,9 @@ if [[ -z "${WEIGHTS:-}" ]]; then
 fi
 IMAGES=${IMAGES:-samples/abo}
 DUR=${DUR:-4}
+SLOW=${SLOW:-1100}
+HOSTILE_SECONDS=${HOSTILE_SECONDS:-20}
+VENV_PY=${VENV_PY:-.venv/bin/python}
 OUT=${OUT:-artifacts/loadtest.md}
 (( DUR >= 1 && DUR <= 5 )) || { echo "error: DUR must be 1..5 seconds (6 phases must fit in 30 s)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "error: wrk is missing: apt-get install wrk" >&2; exit 2; }
@@ -126,6 +131,24 @@ for line in open(sys.argv[1]):
           f"served at 16 connections {served:.0f} requests/s = {ratios[-1] * 100:.0f}%")
 print(f"\nText search at 16 connections: median {statistics.median(ratios) * 100:.0f}% "
       f"(min {min(ratios) * 100:.0f}%) of what the text encoder alone sustains at batch 16 in the same round.")
+PY
+  # Phase 5: hostile clients (scripts/slowloris.py): SLOW connections dripping their headers plus 8
+  # clients uploading pathological images, while /healthz and text search are timed one request at a time.
+  echo
+  "$VENV_PY" scripts/slowloris.py "${url##*:}" --slow "$SLOW" --seconds "$HOSTILE_SECONDS" > "$work/hostile.json"
+  "$VENV_PY" - "$work/hostile.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+h, t = r["healthz"], r["text_search"]
+print(f"Hostile phase ({r['seconds']:.0f} s): {r['slow_connections']} connections sending their head one byte a second "
+      f"(opened {r['slow_clients']['opened']}, closed by the server {r['slow_clients']['closed_by_server']}) and 8 clients "
+      f"uploading a {r['upload_sizes'][0] / 1e6:.1f} MB JPEG of repeated scans and a {r['upload_sizes'][1] / 1e3:.0f} KB "
+      f"7000×7000 16-bit PNG back to back (answers by status: {r['uploads_by_status']}):")
+print()
+print("| timed alongside | requests | p50 ms | p99 ms | errors | goal p99 |")
+print("|---|---|---|---|---|---|")
+print(f"| GET /healthz | {h['n']} | {h['p50_ms']:.1f} | {h['p99_ms']:.1f} | {h['error_count']} | < 100 ms |")
+print(f"| text search | {t['n']} | {t['p50_ms']:.1f} | {t['p99_ms']:.1f} | {t['error_count']} | < 200 ms |")
 PY
 } | tee "$OUT.tmp"
 mkdir -p "$(dirname "$OUT")"

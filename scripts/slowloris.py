@@ -22,7 +22,6 @@ import time
 import zlib
 import struct
 
-import numpy as np
 from PIL import Image
 
 WORDS = ["red", "blue", "black", "white", "green", "wooden", "leather", "metal", "small", "large",
@@ -30,9 +29,8 @@ WORDS = ["red", "blue", "black", "white", "green", "wooden", "leather", "metal",
 
 
 def scan_bomb(repeats: int = 100_000) -> bytes:
-    rng = np.random.default_rng(1)
-    buf = io.BytesIO()
-    Image.fromarray(rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)).save(buf, "JPEG", progressive=True)
+    buf = io.BytesIO()  # one flat colour: its last (refinement) scan is a few bytes, so 1.9 MB holds ~100,000
+    Image.new("RGB", (1024, 1024), (120, 30, 200)).save(buf, "JPEG", progressive=True)
     data = buf.getvalue()
     sos, eoi = data.rindex(b"\xff\xda"), data.rindex(b"\xff\xd9")
     scan = data[sos:eoi]

@@ -2,7 +2,7 @@
 // head must arrive within `headerTimeout` of the connection opening or of the previous response
 // (slow headers and idle keep-alive both end there), its body within `bodyTimeout`; a response that
 // says `Connection: close` (a 413) closes the connection once written; at most `maxConnections`
-// connections are open at once, the rest are closed on arrival.
+// connections are open at once (past that the longest-waiting idle one makes room).
 import ClipCore
 import HTTPTypes
 import NIOCore
@@ -18,23 +18,54 @@ public struct ConnectionLimits: Sendable {
     }
 }
 
-/// Open connections, shared by every connection's guard.
+/// Open connections, shared by every connection's guard. When all slots are taken, a new
+/// connection takes the slot of the one that has waited longest for a request head (a slow or
+/// idle client), so slow clients cannot lock real ones out; only when every connection is busy
+/// with a request is the newcomer closed.
 final class ConnectionCounter: @unchecked Sendable {
     private let lock = NSLockLike()
-    private var open = 0
+    private var members = Set<Int>()
+    private var serial = 0
+    /// Connections waiting for a request head: since when, and how to close them.
+    private var waiting: [Int: (since: Double, channel: any Channel)] = [:]
     private(set) var refused = 0
+    private(set) var evicted = 0
 
-    /// Takes a slot, or returns false when `limit` are taken.
-    func enter(limit: Int) -> Bool {
+    /// Takes a slot (evicting the longest-waiting connection if none is free), or returns nil.
+    func enter(limit: Int, channel: any Channel) -> Int? {
+        let (id, victim): (Int?, (any Channel)?) = lock.locked {
+            var victim: (any Channel)?
+            if members.count >= limit {
+                guard let oldest = waiting.min(by: { $0.value.since < $1.value.since }) else { refused += 1; return (nil, nil) }
+                waiting[oldest.key] = nil
+                members.remove(oldest.key)
+                victim = oldest.value.channel
+                evicted += 1
+            }
+            serial += 1
+            members.insert(serial)
+            return (serial, victim)
+        }
+        victim?.close(promise: nil)
+        return id
+    }
+
+    func leave(_ id: Int) {
         lock.locked {
-            guard open < limit else { refused += 1; return false }
-            open += 1
-            return true
+            members.remove(id)
+            waiting[id] = nil
         }
     }
 
-    func leave() { lock.locked { open -= 1 } }
-    var current: Int { lock.locked { open } }
+    /// Marks a connection as waiting for a request head (true) or busy with one (false).
+    func setWaiting(_ id: Int, _ on: Bool, channel: any Channel) {
+        lock.locked {
+            guard members.contains(id) else { return }
+            waiting[id] = on ? (Clock.now(), channel) : nil
+        }
+    }
+
+    var current: Int { lock.locked { members.count } }
 }
 
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -45,7 +76,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let limits: ConnectionLimits
     private let counter: ConnectionCounter
-    private var counted = false
+    private var slot: Int?
     private var timer: Scheduled<Void>?
     private var closeAfterResponse = false
     /// Requests whose head arrived and whose response has not ended.
@@ -60,11 +91,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        guard counter.enter(limit: limits.maxConnections) else {
+        guard let id = counter.enter(limit: limits.maxConnections, channel: context.channel) else {
             context.close(promise: nil)
             return
         }
-        counted = true
+        slot = id
         update(context)
     }
 
@@ -112,6 +143,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let want: Clock = readingBody ? .body : inFlight > 0 ? .none : .header
         guard want != running else { return }
         running = want
+        if let slot { counter.setWaiting(slot, want == .header, channel: context.channel) }
         switch want {
         case .none: disarm()
         case .header: arm(context, limits.headerTimeout)
@@ -121,7 +153,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func release() {
         disarm()
-        if counted { counter.leave(); counted = false }
+        if let id = slot { counter.leave(id); slot = nil }
     }
 
     private func arm(_ context: ChannelHandlerContext, _ after: TimeAmount) {

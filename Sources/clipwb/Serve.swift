@@ -62,7 +62,8 @@ struct Serve: AsyncParsableCommand {
             let service = try SearchService(catalog: cat, embedder: embedder)
             let token = effectiveToken
             raiseDescriptorLimit()
-            let config = ServerConfiguration(host: host, port: port, uploadToken: token)
+            let config = ServerConfiguration(host: host, port: port, uploadToken: token,
+                                             limits: ConnectionLimits(maxConnections: connectionCap()))
             let host = self.host
             let app = buildApplication(service: service, configuration: config) { port in
                 print("serving \(service.count) images at http://\(host):\(port)/" + (token == nil ? "" : "  (POST /api/images enabled)"))
@@ -83,6 +84,13 @@ func raiseDescriptorLimit() {
         r.rlim_cur = want
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
+}
+
+/// Open connections allowed: 4,096, or what the open-file limit leaves after 128 for files.
+func connectionCap() -> Int {
+    var r = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0, r.rlim_cur < rlim_t(Int.max) else { return 4096 }
+    return max(16, min(4096, Int(r.rlim_cur) - 128))
 }
 
 /// Texts/s the text encoder sustains alone (no HTTP, no index) at given batch sizes: the ceiling

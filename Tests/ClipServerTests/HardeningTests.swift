@@ -3,11 +3,12 @@
 // hide the behaviour.
 import ClipCore
 import ClipSearch
-import ClipServer
+@testable import ClipServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOEmbedded
 import Testing
 
 /// A plain TCP client on loopback with a receive bound, so a test that waits for the server to
@@ -166,19 +167,46 @@ func withLimitedServer(_ service: SearchService, token: String? = nil, limits: C
         }
     }
 
-    @Test func connectionsBeyondTheCapAreClosedOnArrival() async throws {
-        let limits = ConnectionLimits(headerTimeout: .seconds(600), bodyTimeout: .seconds(600), maxConnections: 2)
+    @Test func atTheCapTheLongestWaitingConnectionMakesRoom() async throws {
+        let limits = ConnectionLimits(headerTimeout: .seconds(600), bodyTimeout: .seconds(600), maxConnections: 3)
         try await withLimitedServer(service, limits: limits) { client in
             let port = try #require(client.port)
-            // The test client holds one connection of its own; one raw connection fills the cap.
-            _ = try await client.execute(uri: "/healthz", method: .get)
-            let held = try RawConnection(port: port, receiveTimeout: 2)
-            held.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            let extra = try RawConnection(port: port, receiveTimeout: 2)
-            extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(await extra.readUntilClosed() == .closed(""))
-            guard case .stillOpen(let text) = await held.readUntilClosed() else { Issue.record("held connection closed"); return }
+            _ = try await client.execute(uri: "/healthz", method: .get)  // the test client's connection: slot 1
+            let slow1 = try RawConnection(port: port, receiveTimeout: 60)
+            slow1.send("GET /healthz HTTP/1.1\r\nHo")  // slot 2, waiting for its head from now on
+            _ = try await client.execute(uri: "/healthz", method: .get)  // slot 1 waits again, since later
+            let slow2 = try RawConnection(port: port, receiveTimeout: 2)
+            slow2.send("GET /healthz HTTP/1.1\r\nHo")  // slot 3
+            _ = try await client.execute(uri: "/healthz", method: .get)  // all three open and counted
+            let fresh = try RawConnection(port: port, receiveTimeout: 60)
+            fresh.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            guard case .closed(let text) = await fresh.readUntilClosed() else { Issue.record("the new connection got no answer"); return }
             #expect(text.hasPrefix("HTTP/1.1 200"))
+            #expect(await slow1.readUntilClosed() == .closed(""))  // the longest-waiting one made room
+            #expect(await slow2.readUntilClosed() == .stillOpen(""))
         }
+    }
+}
+
+@Suite struct ConnectionCounterTests {
+    @Test func newcomersAreRefusedOnlyWhenNoConnectionIsWaiting() async throws {
+        let counter = ConnectionCounter()
+        let channels = (0..<3).map { _ in EmbeddedChannel() }
+        for c in channels { try await c.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get() }
+        let a = try #require(counter.enter(limit: 2, channel: channels[0]))
+        let b = try #require(counter.enter(limit: 2, channel: channels[1]))
+        counter.setWaiting(a, false, channel: channels[0])
+        counter.setWaiting(b, false, channel: channels[1])
+        #expect(counter.enter(limit: 2, channel: channels[2]) == nil)  // both busy: refused
+        #expect(counter.refused == 1)
+        counter.setWaiting(b, true, channel: channels[1])
+        let c = counter.enter(limit: 2, channel: channels[2])
+        #expect(c != nil)
+        #expect(counter.evicted == 1)
+        #expect(!channels[1].isActive)  // b made room
+        #expect(channels[0].isActive)
+        #expect(counter.current == 2)
+        counter.leave(b)  // the evicted connection's own leave does not free a second slot
+        #expect(counter.current == 2)
     }
 }
