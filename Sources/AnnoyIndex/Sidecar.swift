@@ -37,7 +37,7 @@ public struct IndexSidecar: Codable, Equatable, Sendable {
         let p = path(for: index)
         guard FileManager.default.fileExists(atPath: p) else { return nil }
         do {
-            return try JSONDecoder().decode(IndexSidecar.self, from: Data(contentsOf: URL(fileURLWithPath: p)))
+            return try JSONDecoder().decode(IndexSidecar.self, from: Data(RegularFile.contents(p)))  // never blocks on a FIFO
         } catch {
             throw AnnoyError("sidecar.bad", "the sidecar '\(p)' is not a clipwb index sidecar (\(error)); delete it and pass --dim/--metric")
         }

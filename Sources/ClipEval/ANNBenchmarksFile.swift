@@ -2,14 +2,17 @@
 // int ids, `distances` [q, k]. Read through the CHDF5 shim, converted to float32 / int32 by libhdf5.
 import CHDF5
 import ClipCore
+import Foundation
 
 final class ANNBenchmarksFile {
     let path: String
     private let id: chdf5_id
+    private let fileBytes: Int
 
     init(path: String) throws {
         self.path = path
         try RegularFile.require(path)  // libhdf5 would block on a FIFO
+        fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
         var err = [CChar](repeating: 0, count: 512)
         id = chdf5_open_readonly(path, &err, err.count)
         guard id >= 0 else {
@@ -30,6 +33,12 @@ final class ANNBenchmarksFile {
         }
         guard i.rank == 2 else {
             throw EvalError("hdf5.shape", "'\(path)':\(name) is \(i.rank)-D; a 2-D dataset [rows, dim] is needed")
+        }
+        // Dimensions are file input: each must fit in Int and [rows, dim] × 4 bytes in the file.
+        let limit = UInt64(Int.max)
+        guard i.dims.0 <= limit, i.dims.1 <= limit,
+              let bytes = CheckedSize.bytes([Int(i.dims.0), Int(i.dims.1)], elementSize: 4), bytes <= max(fileBytes, 1) * 1032 else {
+            throw EvalError("hdf5.shape", "'\(path)':\(name) claims \(i.dims.0) × \(i.dims.1) values, more than the \(fileBytes)-byte file can hold")
         }
         return (Int(i.dims.0), Int(i.dims.1), Int32(i.type_class))
     }

@@ -2,6 +2,7 @@
 // an HDF5 file, an ingested image — is refused at once with "… is not a regular file", never read
 // (a FIFO with no writer blocks open(2) forever). Here because this target sees every library.
 // Item 10c: the catalog index the server loads is a private copy, so truncating its file is harmless.
+import AnnoyIndex
 import ClipCore
 import ClipEval
 import ClipImage
@@ -45,6 +46,7 @@ import Testing
         ("texts", "t.txt", { _ = try TextFile.readLines($0) }),
         ("ingested image", "p.png", { _ = try FolderWalk.read($0) }),
         ("any file's bytes", "b.bin", { _ = try RegularFile.contents($0) }),
+        ("index sidecar", "x.ann.json", { _ = try IndexSidecar.read(for: String($0.dropLast(5))) }),
     ]
 
     @Test(arguments: readers.indices)

@@ -160,3 +160,15 @@ def test_index_build_help_states_one_default():
     options = r.stdout[r.stdout.index("OPTIONS:"):]
     seed = options[options.index("--seed <seed>"):].split("--threads")[0]
     assert seed.count("default") == 1, seed
+
+
+def test_eval_refuses_an_hdf5_shape_the_file_cannot_hold(tmp_path):
+    import h5py
+    path = tmp_path / "huge.hdf5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("train", shape=(2 ** 40, 512), dtype="f4", chunks=(1, 512))  # nothing stored
+        f["test"] = np.zeros((2, 512), np.float32)
+    r = subprocess.run([clipwb_path(), "eval", "--vectors", f"{path}:train", "--queries", f"{path}:test", "--trees", "1",
+                        "--k", "1", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "more than the" in r.stderr and "can hold" in r.stderr
