@@ -48,7 +48,7 @@ reference-full: venv-export
 
 bench-weights: venv build-release
 	@[ -f weights/full/vit-b32-seed0.h5 ] || $(MAKE) reference-full
-	scripts/bench-weights.sh
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-weights.sh
 	$(PY) scripts/merge_benchmarks.py
 
 # Full-size ViT-B/32, f32 and f16 weight files, verified against PyTorch → docs/parity.md.
@@ -57,18 +57,19 @@ parity: deps build-release
 
 # Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md.
 bench-encoders: deps venv-export build-release
-	scripts/bench-encoders.sh
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-encoders.sh
 
 demo: deps venv build-release
 	scripts/demo.sh
 
 # Index: clipwb vs Python annoy on 100k × 512 clustered vectors → docs/benchmarks-index.md.
 bench-index: venv build-release
-	scripts/bench-index.sh
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-index.sh
 
-# wrk against a live server on loopback, ≤ 30 s of load (scripts/loadtest.sh; WEIGHTS=, DUR=).
+# wrk against a live server on loopback, ≤ 30 s of load, then 20 s of hostile clients (scripts/loadtest.sh;
+# WEIGHTS=, DUR=, SLOW=, HOSTILE_SECONDS=). Benchmarks unset the OpenBLAS pins (both sides, this command only).
 loadtest: venv build-release
-	scripts/loadtest.sh
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/loadtest.sh
 
 # libFuzzer (swiftc -sanitize=fuzzer + ASan) over the JPEG/PNG decoders; FUZZ_SECONDS=600 by default.
 FUZZ_SECONDS ?= 600

@@ -32,6 +32,7 @@ OUT=${OUT:-artifacts/loadtest.md}
 command -v wrk >/dev/null || { echo "error: wrk is missing: apt-get install wrk" >&2; exit 2; }
 [[ -x $CLIPWB ]] || { echo "error: $CLIPWB is missing: run 'make build-release' or set CLIPWB" >&2; exit 2; }
 
+mkdir -p "$(dirname "$OUT")"
 work=$(mktemp -d)
 server_pid=""
 cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
@@ -95,7 +96,7 @@ phase() {  # name connections lua
 {
   echo "### Load test ($(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
   echo
-  echo "\`make loadtest\` — weights \`$WEIGHTS\`, $(( ${#files[@]} - 8 )) images, $(nproc) cores, wrk ${DUR}s per phase, loopback."
+  echo "\`make loadtest\` — weights \`$WEIGHTS\`, $(( ${#files[@]} - 8 )) images, $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), BLAS kernels $("$CLIPWB" doctor --json | "$VENV_PY" -c 'import json,sys; print(json.load(sys.stdin).get("blas_core", "?"))') (OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-unset}), wrk ${DUR}s per phase, loopback."
   echo
   echo "| phase | connections | requests | requests/s | p50 ms | p99 ms | errors (non-2xx + socket) |"
   echo "|---|---|---|---|---|---|---|"
@@ -151,5 +152,4 @@ print(f"| GET /healthz | {h['n']} | {h['p50_ms']:.1f} | {h['p99_ms']:.1f} | {h['
 print(f"| text search | {t['n']} | {t['p50_ms']:.1f} | {t['p99_ms']:.1f} | {t['error_count']} | < 200 ms |")
 PY
 } | tee "$OUT.tmp"
-mkdir -p "$(dirname "$OUT")"
 mv "$OUT.tmp" "$OUT"
