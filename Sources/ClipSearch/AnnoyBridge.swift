@@ -16,7 +16,7 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     var count: Int { index.itemCount }
     var dimension: Int { index.dimension }
 
-    func nearest(to query: [Float], n: Int) throws -> [Neighbor] {
+    func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor] {
         guard query.count == index.dimension else {
             throw SearchError("index.dimension", "query has dimension \(query.count), the index \(index.dimension)")
         }
@@ -25,7 +25,7 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
         let s = lock.locked { pool.popLast() } ?? Searcher(index: index)
         defer { lock.locked { if pool.count < 8 { pool.append(s) } } }
         var ids: [Int32] = [], dist: [Float] = []
-        query.withUnsafeBufferPointer { s.query($0.baseAddress!, k: k, searchK: -1, ids: &ids, distances: &dist) }
+        query.withUnsafeBufferPointer { s.query($0.baseAddress!, k: k, searchK: searchK, ids: &ids, distances: &dist) }
         return zip(ids, dist).map { Neighbor(id: Int($0), distance: $1) }
     }
 }

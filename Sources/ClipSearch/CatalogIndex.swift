@@ -5,15 +5,22 @@ import ClipCore
 import Foundation
 import GRDB
 
-/// How the catalog's index is built.
+/// How the catalog's index is built and searched.
 public struct IndexParameters: Sendable, Codable, Equatable {
     public var trees: Int
     public var seed: UInt64
+    /// Annoy's search_k: nodes to inspect per query; -1 is Annoy's default, n × trees (n = the
+    /// deepest result a page may reach, 1,001, so paging walks one list).
+    public var searchK: Int
 
-    public init(trees: Int = 10, seed: UInt64 = 42) {
+    public init(trees: Int = 10, seed: UInt64 = 42, searchK: Int = -1) {
         self.trees = trees
         self.seed = seed
+        self.searchK = searchK
     }
+
+    /// Whether an index built with `self` is the one `other` asks for (search_k is read at query time).
+    public func sameForest(as other: IndexParameters) -> Bool { trees == other.trees && seed == other.seed }
 }
 
 /// A loaded index and what it covers.
@@ -39,11 +46,23 @@ extension Catalog {
             }
             try CatalogDatabase.setMeta(["index_file": file, "index_count": String(vectors.rows),
                                          "index_generation": String(gen + 1), "index_trees": String(parameters.trees),
-                                         "index_seed": String(parameters.seed)], db)
+                                         "index_seed": String(parameters.seed), "index_search_k": String(parameters.searchK)], db)
             return (old, gen + 1)
         }
         if let old, old != file { NeighborIndexFiles.remove(indexDirectory + "/" + old) }
         return LoadedIndex(index: index, file: file, generation: generation, parameters: parameters)
+    }
+
+    /// Records a new search_k for the committed index (no rebuild: it is read at query time).
+    public func recordSearchK(_ searchK: Int) throws {
+        try db.write { db in try CatalogDatabase.setMeta(["index_search_k": String(searchK)], db) }
+    }
+
+    /// The parameters the committed index was built with, or nil when there is none.
+    public func recordedIndexParameters(_ state: CatalogState) -> IndexParameters? {
+        guard state.meta["index_file"] != nil, let trees = Int(state.meta["index_trees"] ?? ""),
+              let seed = UInt64(state.meta["index_seed"] ?? "") else { return nil }
+        return IndexParameters(trees: trees, seed: seed, searchK: Int(state.meta["index_search_k"] ?? "") ?? -1)
     }
 
     /// The committed index, or nil when none was committed yet.
@@ -58,7 +77,8 @@ extension Catalog {
             throw inconsistent("its index holds \(index.count) items, the database says \(state.indexCount) of \(state.imageCount)")
         }
         let params = IndexParameters(trees: Int(state.meta["index_trees"] ?? "") ?? 0,
-                                     seed: UInt64(state.meta["index_seed"] ?? "") ?? 0)
+                                     seed: UInt64(state.meta["index_seed"] ?? "") ?? 0,
+                                     searchK: Int(state.meta["index_search_k"] ?? "") ?? -1)
         return LoadedIndex(index: index, file: file, generation: state.indexGeneration, parameters: params)
     }
 

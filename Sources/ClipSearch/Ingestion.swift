@@ -11,7 +11,9 @@ public struct IngestOptions: Sendable {
     public var batchSize = 16
     /// Images per commit (shard + transaction): the most a kill can lose.
     public var commitEvery = 256
-    public var index = IndexParameters()
+    /// The index to build; nil keeps the catalog's (or the defaults for a new catalog). A setting
+    /// other than the committed index's rebuilds it.
+    public var index: IndexParameters? = nil
     /// nil: draw the progress bar only on a terminal.
     public var progress: Bool? = nil
 
@@ -94,10 +96,18 @@ public final class Ingestion {
         summary.added += try commit(&pending)
         bar.finish()
         let state = try catalog.state()
-        if state.indexCount != state.imageCount || state.meta["index_file"] == nil {
-            log("building the index over \(state.imageCount) images (\(options.index.trees) trees)")
+        let recorded = catalog.recordedIndexParameters(state)
+        let wanted = options.index ?? recorded ?? IndexParameters()
+        if state.indexCount != state.imageCount || recorded == nil || !recorded!.sameForest(as: wanted) {
+            if let r = recorded, !r.sameForest(as: wanted) {
+                log("rebuilding the index: \(r.trees) → \(wanted.trees) trees, seed \(r.seed) → \(wanted.seed)")
+            }
+            log("building the index over \(state.imageCount) images (\(wanted.trees) trees)")
             let vectors = try catalog.loadEmbeddings(state)
-            _ = try catalog.commitIndex(vectors: vectors, parameters: options.index)
+            _ = try catalog.commitIndex(vectors: vectors, parameters: wanted)
+        } else if recorded!.searchK != wanted.searchK {
+            log("search_k \(recorded!.searchK) → \(wanted.searchK) (the index itself is unchanged)")
+            try catalog.recordSearchK(wanted.searchK)
         }
         let after = try catalog.state()
         summary.total = after.imageCount

@@ -14,8 +14,13 @@ public struct Neighbor: Sendable, Equatable {
 public protocol NeighborIndex: Sendable {
     var count: Int { get }
     var dimension: Int { get }
-    /// Up to `n` nearest items to `query`, nearest first.
-    func nearest(to query: [Float], n: Int) throws -> [Neighbor]
+    /// Up to `n` nearest items to `query`, nearest first. `searchK` bounds an approximate index's
+    /// work (Annoy's search_k; -1 its default); exact search ignores it.
+    func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor]
+}
+
+extension NeighborIndex {
+    public func nearest(to query: [Float], n: Int) throws -> [Neighbor] { try nearest(to: query, n: n, searchK: -1) }
 }
 
 /// Brute-force search over rows: exact, O(rows·dim) per query.
@@ -26,7 +31,7 @@ public struct ExactNeighbors: NeighborIndex {
 
     public init(_ vectors: Matrix) { self.vectors = vectors }
 
-    public func nearest(to query: [Float], n: Int) throws -> [Neighbor] {
+    public func nearest(to query: [Float], n: Int, searchK: Int = -1) throws -> [Neighbor] {
         guard query.count == vectors.cols else {
             throw SearchError("index.dimension", "query has dimension \(query.count), the index \(vectors.cols)")
         }

@@ -52,7 +52,10 @@ public final class SearchService: @unchecked Sendable {
     public let catalog: Catalog
     public let embedder: any Embedder
     public let worker: InferenceWorker
+    /// How the committed index was built (background rebuilds keep them).
     public let parameters: IndexParameters
+    /// The search_k queries use: the catalog's, unless `serve --search-k` overrides it.
+    public let searchK: Int
     private let lock = NSLockLike()
     private var snapshot: Snapshot
     let rebuilds: Rebuilder
@@ -64,7 +67,7 @@ public final class SearchService: @unchecked Sendable {
 
     /// Opens a catalog for serving. An index behind the embeddings (an interrupted ingestion) is
     /// rebuilt in the background; the stale one serves meanwhile.
-    public init(catalog: Catalog, embedder: any Embedder) throws {
+    public init(catalog: Catalog, embedder: any Embedder, searchK override: Int? = nil) throws {
         self.catalog = catalog
         self.embedder = embedder
         let state = try catalog.state()
@@ -74,6 +77,7 @@ public final class SearchService: @unchecked Sendable {
         try catalog.removeOrphans()
         let loaded = try catalog.loadIndex(state)
         parameters = loaded?.parameters ?? IndexParameters()
+        searchK = override ?? parameters.searchK
         snapshot = Snapshot(index: loaded, vectors: try catalog.loadEmbeddings(state))
         worker = InferenceWorker(embedder: embedder)
         rebuilds = Rebuilder()
@@ -132,7 +136,7 @@ public final class SearchService: @unchecked Sendable {
         // page may reach (plus one to tell whether more exist, plus the excluded query image), so
         // its candidate set does not grow with the page number and pages never overlap or skip.
         let want = min(SearchLimits.maxResults + 1 + (excluding == nil ? 0 : 1), snap.vectors.rows)
-        var hits = try snap.index?.index.nearest(to: query, n: want) ?? []
+        var hits = try snap.index?.index.nearest(to: query, n: want, searchK: searchK) ?? []
         if snap.vectors.rows > snap.indexedCount { hits += try tail(snap, query, n: want) }
         hits.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
         if let excluding { hits.removeAll { $0.id == excluding } }

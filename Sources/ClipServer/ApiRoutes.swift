@@ -87,6 +87,7 @@ struct ApiRoutes: Sendable {
             "count": service.count, "indexed": service.indexedCount, "rebuilding": service.isRebuilding,
             "model": ["name": service.embedder.modelName, "dimension": service.embedder.dimension],
             "index": ["metric": "angular", "trees": service.parameters.trees, "seed": service.parameters.seed,
+                      "search_k": service.searchK,
                       "generation": service.indexGeneration, "file": meta["index_file"].map { $0 as Any } ?? NSNull()],
             "batching": ["text_batches": service.worker.textBatches, "texts_encoded": service.worker.textsEncoded,
                          "image_batches": service.worker.imageBatches, "images_encoded": service.worker.imagesEncoded,

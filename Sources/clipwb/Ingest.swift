@@ -25,11 +25,14 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Catalog folder (created if missing).")
     var catalog: String
 
-    @Option(help: "Trees of the Annoy index (more: better recall, bigger index, slower build).")
-    var trees = 10
+    @Option(help: "Trees of the Annoy index (more: better recall, bigger index, slower build). Default: the catalog's, or 10 for a new one; a different value rebuilds the index.")
+    var trees: Int?
 
-    @Option(help: "Seed of the index build.")
-    var seed: UInt64 = 42
+    @Option(help: "Seed of the index build. Default: the catalog's, or 42; a different value rebuilds the index.")
+    var seed: UInt64?
+
+    @Option(help: "Annoy search_k the server queries with (-1: Annoy's default, results × trees). Default: the catalog's, or -1. Recorded without a rebuild.")
+    var searchK: Int?
 
     @Option(help: "Images per encoder batch.")
     var batchSize = 16
@@ -41,7 +44,8 @@ struct Ingest: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard trees >= 1 else { throw ValidationError("--trees must be at least 1 (10 is a good start)") }
+        if let trees, trees < 1 { throw ValidationError("--trees must be at least 1 (10 is a good start)") }
+        if let searchK, searchK < 1 && searchK != -1 { throw ValidationError("--search-k must be -1 (Annoy's default) or at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every must be at least 1") }
         for f in folders {
@@ -61,7 +65,11 @@ struct Ingest: AsyncParsableCommand {
             var options = IngestOptions()
             options.batchSize = batchSize
             options.commitEvery = commitEvery
-            options.index = IndexParameters(trees: trees, seed: seed)
+            if trees != nil || seed != nil || searchK != nil {
+                let current = cat.recordedIndexParameters(try cat.state()) ?? IndexParameters()
+                options.index = IndexParameters(trees: trees ?? current.trees, seed: seed ?? current.seed,
+                                                searchK: searchK ?? current.searchK)
+            }
             // Log lines first clear the progress bar's line when stderr is a terminal.
             let clear = isatty(2) != 0 ? "\r\u{1B}[K" : ""
             let summary = try Ingestion(catalog: cat, embedder: embedder, options: options, log: { stderrLine(clear + $0) })

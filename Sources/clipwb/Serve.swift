@@ -27,6 +27,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Weights to use instead of the path recorded in the catalog.")
     var weights: String?
 
+    @Option(help: "Annoy search_k for queries, instead of the one the catalog records (`ingest --search-k`); -1 is Annoy's default.")
+    var searchK: Int?
+
     @Option(help: "Bearer token that enables POST /api/images (default: $CLIPWB_TOKEN).")
     var token: String?
 
@@ -35,6 +38,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        if let searchK, searchK < 1 && searchK != -1 { throw ValidationError("--search-k must be -1 (Annoy's default) or at least 1") }
         if let t = effectiveToken, t.count < 8 {
             throw ValidationError(token != nil ? "--token must be at least 8 characters"
                                                 : "CLIPWB_TOKEN must be at least 8 characters (or unset it to keep POST /api/images off)")
@@ -59,7 +63,7 @@ struct Serve: AsyncParsableCommand {
                 try printJSON(EncoderThroughput.measure(embedder, seconds: seconds, batchSizes: [1, 16]))
                 return
             }
-            let service = try SearchService(catalog: cat, embedder: embedder)
+            let service = try SearchService(catalog: cat, embedder: embedder, searchK: searchK)
             let token = effectiveToken
             raiseDescriptorLimit()
             let config = ServerConfiguration(host: host, port: port, uploadToken: token,

@@ -71,3 +71,48 @@ import Testing
         }
     }
 }
+
+@Suite struct IndexSettingTests {
+    func ingest(_ cat: Catalog, _ images: String, _ index: IndexParameters?) throws -> [String] {
+        var options = IngestOptions()
+        options.progress = false
+        options.index = index
+        var lines: [String] = []
+        _ = try Ingestion(catalog: cat, embedder: Fixtures.embedder, options: options, log: { lines.append($0) }).run(folders: [images])
+        return lines
+    }
+
+    /// Re-ingesting with another forest rebuilds the index (never silently keeps the old one); no
+    /// setting keeps the catalog's; a new search_k is recorded without a rebuild and served.
+    @Test func reingestingWithAnotherSettingChangesTheIndex() async throws {
+        let (cat, _, images) = try Fixtures.catalog(count: 12)
+        var state = try cat.state()
+        #expect(cat.recordedIndexParameters(state) == IndexParameters(trees: 10, seed: 42, searchK: -1))
+        #expect(state.indexGeneration == 1)
+
+        let rebuilt = try ingest(cat, images, IndexParameters(trees: 3, seed: 42))
+        state = try cat.state()
+        #expect(rebuilt.contains { $0.contains("10 → 3 trees") })
+        #expect(state.indexGeneration == 2)
+        #expect(cat.recordedIndexParameters(state)?.trees == 3)
+
+        _ = try ingest(cat, images, nil)  // no setting: the catalog's stays
+        state = try cat.state()
+        #expect(state.indexGeneration == 2)
+        #expect(cat.recordedIndexParameters(state)?.trees == 3)
+
+        let recorded = try ingest(cat, images, IndexParameters(trees: 3, seed: 42, searchK: 50))
+        state = try cat.state()
+        #expect(recorded.contains { $0.contains("search_k -1 → 50") })
+        #expect(state.indexGeneration == 2)  // search_k needs no rebuild
+        let service = try SearchService(catalog: cat, embedder: Fixtures.embedder)
+        #expect(service.searchK == 50 && service.parameters.trees == 3)
+        let overridden = try SearchService(catalog: cat, embedder: Fixtures.embedder, searchK: 7)
+        try await withServer(overridden) { client in
+            let s = try await client.execute(uri: "/api/stats", method: .get)
+            let index = s.object["index"] as? [String: Any]
+            #expect(index?["search_k"] as? Int == 7)
+            #expect(index?["trees"] as? Int == 3)
+        }
+    }
+}

@@ -172,3 +172,22 @@ def test_eval_refuses_an_hdf5_shape_the_file_cannot_hold(tmp_path):
                         "--k", "1", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "more than the" in r.stderr and "can hold" in r.stderr
+
+
+def test_reingest_with_other_trees_rebuilds_the_index(tmp_path):
+    from conftest import TINY
+    import shutil
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for f in sorted(SAMPLES.glob("*.jpg"))[:6]:
+        shutil.copy(f, imgs / f.name)
+    cat = tmp_path / "cat"
+    base = [clipwb_path(), "ingest", str(imgs), "--weights", str(TINY), "--catalog", str(cat)]
+    subprocess.run(base, check=True, capture_output=True, timeout=120)
+    again = subprocess.run(base + ["--trees", "3"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "rebuilding the index: 10 → 3 trees" in again.stderr
+    same = subprocess.run(base, capture_output=True, text=True, timeout=120)
+    assert "rebuilding" not in same.stderr and "building the index" not in same.stderr
+    bad = subprocess.run(base + ["--search-k", "0"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--search-k must be" in bad.stderr
