@@ -93,3 +93,22 @@ import Testing
         await service.waitForRebuilds()
     }
 }
+
+@Suite struct FailedAdditionTests {
+    /// An addition whose commit fails leaves no upload file behind (and no row): nothing half-added.
+    @Test func failedCommitRemovesTheUploadedFile() async throws {
+        let (cat, _, _) = try Fixtures.catalog(count: 6)
+        let service = try SearchService(catalog: cat, embedder: Fixtures.embedder)
+        let bytes = try Fixtures.sample(70)
+        try FileManager.default.removeItem(atPath: cat.shardsDirectory)  // the shard write will fail
+        let token = "s3cret-token-for-tests"
+        try await withServer(service, token: token) { client in
+            let r = try await client.execute(uri: "/api/images", method: .post, headers: [.authorization: "Bearer \(token)"],
+                                             body: ByteBuffer(bytes: bytes))
+            #expect(r.status == .internalServerError || r.status == .badRequest, "\(r.status) \(r.text)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: cat.uploadsDirectory)
+        #expect(left.isEmpty, "upload files left behind: \(left)")
+        #expect(try cat.state().imageCount == 6)
+    }
+}
