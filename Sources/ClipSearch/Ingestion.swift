@@ -23,6 +23,8 @@ public struct IngestOptions: Sendable {
 public struct SkippedFile: Sendable, Codable, Equatable {
     public var path: String
     public var reason: String
+
+    public init(path: String, reason: String) { (self.path, self.reason) = (path, reason) }
 }
 
 public struct IngestSummary: Sendable, Codable {
