@@ -1,4 +1,4 @@
-// Finding the images under folders: regular files whose first bytes are JPEG or PNG magic,
+// Finding the images under folders: regular files whose first bytes are the magic of a format clipwb decodes (ImageDecoder.format),
 // in sorted order (so ids are reproducible), skipping hidden files and the catalog itself.
 import ClipCore
 import Foundation
@@ -22,7 +22,7 @@ enum FolderWalk {
         for folder in folders {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-                throw SearchError("ingest.not-a-folder", "'\(folder)' is not a folder; pass folders of JPEG/PNG images")
+                throw SearchError("ingest.not-a-folder", "'\(folder)' is not a folder; pass folders of images")
             }
             let root = absolute(folder)
             guard let walker = fm.enumerator(atPath: root) else {

@@ -16,7 +16,7 @@ struct Embed: ParsableCommand {
         normalize), texts tokenized as clip.tokenize(truncate=True). Embeddings are the model's raw outputs \
         (not normalized unless --normalize), one row per input in input order. With --out the rows go to a \
         float32 .npy file; otherwise, or with --json, they are printed as JSON. A directory given to --images \
-        stands for its .jpg/.jpeg/.png files, sorted by name.
+        stands for its image files by extension (.jpg/.jpeg/.png/.gif/.bmp/.tif/.tiff/.webp/.ppm/.pgm/.pbm/.pnm), sorted by name.
         """
     )
 
@@ -100,7 +100,7 @@ enum ModelLoading {
 }
 
 enum ImagePaths {
-    static let extensions: Set<String> = ["jpg", "jpeg", "png"]
+    static let extensions: Set<String> = ["jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "pbm", "pnm"]
 
     /// Files as given; a directory becomes its image files (by extension), sorted by name.
     static func expand(_ inputs: [String]) throws -> [String] {
@@ -113,7 +113,7 @@ enum ImagePaths {
             if isDir.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: p).sorted()
                     .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                if names.isEmpty { throw CoreError("embed.empty-dir", "directory '\(p)' holds no .jpg/.jpeg/.png files") }
+                if names.isEmpty { throw CoreError("embed.empty-dir", "directory '\(p)' holds no image files (.jpg, .png, .gif, .bmp, .tif, .webp, .ppm …)") }
                 out += names.map { (p as NSString).appendingPathComponent($0) }
             } else {
                 out.append(p)
