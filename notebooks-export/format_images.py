@@ -147,7 +147,50 @@ def _make_bmp(kind: str, w: int, h: int, rng) -> bytes:
             masks, order = (0xFF0000, 0xFF00, 0xFF, 0xFF000000), [2, 1, 0, 3]
         rows = [bytes(r[:, order].reshape(-1)) for r in a]
         return bmp_bytes(w, h, 32, rows, compression=3, masks=masks, header=124 if kind == "32-v5-rgba" else 56)
+    if kind.startswith("rle"):
+        return _rle_bmp(kind, w, h, rng)
     raise ValueError(kind)
+
+
+def _rle_bmp(kind: str, w: int, h: int, rng) -> bytes:
+    """RLE8/RLE4 BMPs as Windows encoders write them: encoded runs, absolute runs padded to a
+    16-bit word, end-of-line, end-of-bitmap; '-delta' also jumps over pixels (left 0)."""
+    rle4 = kind.startswith("rle4")
+    n = 16 if rle4 else 256
+    # runs of equal indices (so encoded runs occur) with noisy stretches (absolute runs)
+    idx = _content(rng, h, w, 1, n - 1)[..., 0] // (3 if "runs" in kind else 1)
+    if kind.endswith("bw"):  # black/white: Pillow opens it as "1", every non-zero index white
+        pal = b"\0\0\0\0\xff\xff\xff\0"
+    elif "grey" in kind:
+        pal = b"".join(bytes([i, i, i, 0]) for i in range(n))
+    else:
+        pal = b"".join(bytes(rng.integers(0, 256, 3).astype(np.uint8)) + b"\0" for _ in range(n))
+    out = bytearray()
+    for y, row in enumerate(idx[::-1]):  # bottom-up
+        x = 0
+        if "delta" in kind and y == 1 and w > 4:
+            out += bytes([0, 2, 3, 1])  # 3 right, 1 up: pixels skipped are index 0
+            x = 3
+        while x < w:
+            run = 1
+            while x + run < w and run < 255 and row[x + run] == row[x]:
+                run += 1
+            if run >= 3 or w - x < 3:
+                v = int(row[x])
+                out += bytes([run, (v << 4 | v) if rle4 else v])
+                x += run
+            else:
+                m = min(255, w - x, int(rng.integers(3, 40)))
+                vals = [int(v) for v in row[x:x + m]]
+                body = bytes((vals[i] << 4 | (vals[i + 1] if i + 1 < m else 0)) for i in range(0, m, 2)) if rle4 else bytes(vals)
+                out += bytes([0, m]) + body + (b"\0" if len(body) % 2 else b"")
+                x += m
+        out += b"\0\0"
+    out += b"\0\1"
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 4 if rle4 else 8, 2 if rle4 else 1, len(out), 2835, 2835,
+                       len(pal) // 4, 0)
+    offset = 14 + 40 + len(pal)
+    return b"BM" + struct.pack("<IHHI", offset + len(out), 0, 0, offset) + info + pal + bytes(out)
 
 
 # ---------------------------------------------------------------- GIF
@@ -204,7 +247,8 @@ FORMAT_KINDS = (
                           "p6-max1000", "p1", "p2", "p2-max1000", "p2-max15", "p3", "p3-max1023")]
     + [f"bmp-{k}" for k in ("1", "l", "p8", "p8-small", "rgb", "rgba", "p1-colour", "p4", "p4-short", "os2-p8",
                             "rgb-top-down", "16-555", "16-565", "16-555-bitfields", "32-bitfields-alpha",
-                            "32-bitfields-xbgr", "32-v5-rgba")]
+                            "32-bitfields-xbgr", "32-v5-rgba", "rle8", "rle8-runs", "rle8-delta", "rle8-grey", "rle4", "rle4-runs",
+                            "rle4-delta", "rle4-grey", "rle8-bw", "rle4-bw")]
     + [f"gif-{k}" for k in ("p", "p-trns", "p-no-interlace", "p-small-palette", "l", "gray-ramp", "1", "rgb", "animated")]
     + [f"webp-{k}" for k in ("lossy-rgb", "lossy-rgba", "lossless-rgb", "lossless-rgba", "lossless-rgba-exact", "animated")]
 )

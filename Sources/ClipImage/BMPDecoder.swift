@@ -2,6 +2,7 @@
 // 1/4/8-bit palettes open as "P" — or "1"/"L" when the palette is exactly black/white or the
 // identity grey ramp; 16-bit is BGR;15 (or BGR;16 by bitfields), 24-bit BGR, 32-bit BGRX (alpha
 // ignored) unless BITFIELDS name an alpha mask (then "RGBA"). Rows bottom-up unless the height is negative.
+// RLE8/RLE4 in BMPRLE.swift.
 enum BMPDecoder {
     static let format = "BMP"
 
@@ -59,7 +60,10 @@ enum BMPDecoder {
         }
         switch h.compression {
         case 0: break
-        case 1, 2: throw ImageError.unsupported(s, format, "RLE compression")
+        case 1, 2:
+            guard h.bits == (h.compression == 1 ? 8 : 4) else {
+                throw ImageError.unsupported(s, format, "RLE\(h.compression == 1 ? 8 : 4) with \(h.bits)-bit pixels")
+            }
         case 3:
             let m = h.masks
             let ok: Bool
@@ -82,13 +86,29 @@ enum BMPDecoder {
         let h = try header(b, source: s)
         let (w, ht) = (h.width, h.height)
         let stride = ((w * h.bits + 31) >> 3) & ~3
+        if h.compression == 1 || h.compression == 2 {
+            let indices = try BMPRLE.decode(b, from: h.dataOffset, width: w, height: ht, rle4: h.compression == 2, source: s)
+            // rows as stored: bottom-up unless top-down
+            let rows = h.topDown ? indices : (0..<ht).reversed().flatMap { indices[($0 * w)..<($0 * w + w)] }
+            return try palette(b, h, indices: rows, source: s)
+        }
         // The last row read needs its pixels, not its padding (Pillow's raw decoder).
         guard h.dataOffset <= b.count, b.count - h.dataOffset >= stride * (ht - 1) + (w * h.bits + 7) / 8 else {
             throw ImageError.truncated(s, format, "image file is truncated")
         }
         /// File row of image row y.
         func row(_ y: Int) -> Int { h.dataOffset + (h.topDown ? y : ht - 1 - y) * stride }
-        if h.bits <= 8 { return try palette(b, h, stride: stride, row: row, source: s) }
+        if h.bits <= 8 {  // "P;1", "P;4", "P"
+            var indices = [UInt8](repeating: 0, count: w * ht)
+            let perByte = 8 / h.bits, mask = (1 << h.bits) - 1
+            for y in 0..<ht {
+                let r = row(y)
+                for x in 0..<w {
+                    indices[y * w + x] = UInt8(Int(b[r + x / perByte]) >> ((perByte - 1 - x % perByte) * h.bits) & mask)
+                }
+            }
+            return try palette(b, h, indices: indices, source: s)
+        }
         let n = w * ht
         var mode = PixelMode.rgb
         // byte index of R, G, B (and A) inside a 32-bit pixel
@@ -123,9 +143,8 @@ enum BMPDecoder {
         return DecodedImage(mode: mode, width: w, height: ht, pixels: out)
     }
 
-    /// 1/4/8-bit: indices ("P;1", "P;4", "P"), then Pillow's grey-palette shortcut or the lookup.
-    static func palette(_ b: UnsafeRawBufferPointer, _ h: Header, stride: Int, row: (Int) -> Int,
-                        source s: String?) throws -> DecodedImage {
+    /// 1/4/8-bit indices (top row first), then Pillow's grey-palette shortcut or the lookup.
+    static func palette(_ b: UnsafeRawBufferPointer, _ h: Header, indices: [UInt8], source s: String?) throws -> DecodedImage {
         let (w, ht) = (h.width, h.height)
         let pad = h.palettePadding
         guard h.colors > 0, h.colors <= 65536 else { throw ImageError.unsupported(s, format, "BMP palette size \(h.colors)") }
@@ -135,23 +154,16 @@ enum BMPDecoder {
         let grey = ramp.enumerated().allSatisfy { i, v in
             i * pad + 3 <= pal.count && (0..<3).allSatisfy { pal[i * pad + $0] == UInt8(v & 0xFF) }
         }
-        var indices = [UInt8](repeating: 0, count: w * ht)
-        let perByte = 8 / h.bits, mask = (1 << h.bits) - 1
-        for y in 0..<ht {
-            let r = row(y)
-            for x in 0..<w {
-                let byte = Int(b[r + x / perByte])
-                indices[y * w + x] = UInt8(byte >> ((perByte - 1 - x % perByte) * h.bits) & mask)
-            }
-        }
         if grey {
             // Pillow then reads the rows with rawmode "1" or "L" whatever the depth; only the
             // depths where that is what the file means are accepted.
-            if h.colors <= 2, h.bits == 1 {
+            let rle = h.compression == 1 || h.compression == 2
+            // (RLE hands "1" images its indices as rawmode "L": every non-zero index is white.)
+            if h.colors <= 2, h.bits == 1 || rle {
                 return DecodedImage(mode: .bilevel, width: w, height: ht, pixels: indices.map { $0 != 0 ? 255 : 0 })
             }
-            if h.colors > 2, h.bits == 8 { return DecodedImage(mode: .gray, width: w, height: ht, pixels: indices) }
-            throw ImageError.unsupported(s, format, "\(h.bits)-bit BMP with a \(h.colors)-entry grey palette (Pillow misreads its rows)")
+            if h.colors > 2, h.bits == 8 || rle { return DecodedImage(mode: .gray, width: w, height: ht, pixels: indices) }
+            throw ImageError.unsupported(s, format, "\(h.bits)-bit\(rle ? " RLE" : "") BMP with a \(h.colors)-entry grey palette (Pillow misreads it)")
         }
         let entries = available * 8 / (pad * 8)
         guard entries <= 256 else { throw ImageError.corrupt(s, format, "wrong palette size (\(h.colors) entries)") }

@@ -101,7 +101,7 @@ import Testing
         expectError(odd, code: "image.unsupported", "BMP header type 20")
         var rle = good
         rle[30] = 1
-        expectError(rle, code: "image.unsupported", "RLE compression")
+        expectError(rle, code: "image.unsupported", "RLE8 with 24-bit pixels")
         var depth = good
         depth[28] = 2
         expectError(depth, code: "image.unsupported", "BMP pixel depth 2")
@@ -116,6 +116,30 @@ import Testing
         expectError(Array(b.prefix(60)), code: "image.too-large", "10000x5001")
         b.replaceSubrange(18..<26, with: [0xFF, 0xFF, 0xFF, 0x7F, 1, 0, 0, 0])
         expectError(b, code: "image.too-large", "2147483647x1")
+    }
+
+    @Test func bmpRLE() throws {
+        // 4×2 RLE8, bottom row first: a run of three 1s + one 2, end of line; absolute 3 4 5 + pad, a 6, end of bitmap.
+        var pal: [UInt8] = []
+        for i in 0..<7 { pal += [UInt8(10 * i), UInt8(20 * i), UInt8(30 * i), 0] }  // B, G, R, 0
+        let data: [UInt8] = [3, 1, 1, 2, 0, 0, 0, 3, 3, 4, 5, 0, 1, 6, 0, 1]
+        func bmp(_ d: [UInt8]) -> [UInt8] {
+            var info: [UInt8] = [40, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 1, 0, 8, 0, 1, 0, 0, 0]
+            info += [UInt8](repeating: 0, count: 12) + [7, 0, 0, 0, 0, 0, 0, 0]
+            let offset = 14 + 40 + pal.count
+            let size = offset + d.count
+            var file: [UInt8] = Array("BM".utf8)
+            file += [UInt8(size & 0xFF), UInt8(size >> 8), 0, 0, 0, 0, 0, 0, UInt8(offset), 0, 0, 0]
+            file += info
+            file += pal
+            return file + d
+        }
+        let image = try ImageDecoder.decode(bytes: bmp(data))
+        #expect(image.mode == .palette && image.width == 4 && image.height == 2)
+        let idx = stride(from: 0, to: image.pixels.count, by: 3).map { Int(image.pixels[$0]) / 30 }  // R = 30·index
+        #expect(idx == [3, 4, 5, 6, 1, 1, 1, 2])  // top row is the second in the file
+        expectError(bmp(Array(data.prefix(6))), code: "image.truncated", "RLE data gives 4 of 8 pixels")
+        expectError(bmp([0, 1]), code: "image.truncated", "RLE data gives 0 of 8 pixels")  // end of bitmap at once
     }
 
     // MARK: GIF, WebP, TIFF

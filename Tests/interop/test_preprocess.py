@@ -158,7 +158,7 @@ def _format_edge_cases(rng) -> dict[str, bytes]:
     uncompressed *tiled* TIFF cut inside the padding of its last tiles, which Pillow's own raw
     decoder accepts and libtiff (TIFFReadTile wants whole tiles) refuses (docs/preprocessing.md)."""
     out = {}
-    for kind in ("gif-p", "gif-p-trns", "bmp-rgb", "bmp-p8", "bmp-16-565", "tiff-rgb", "tiff-rgb-lzw", "tiff-l-jpeg",
+    for kind in ("gif-p", "gif-p-trns", "bmp-rgb", "bmp-p8", "bmp-16-565", "bmp-rle8", "bmp-rle4-delta", "tiff-rgb", "tiff-rgb-lzw", "tiff-l-jpeg",
                  "webp-lossy-rgb", "webp-lossless-rgba", "ppm-p6", "ppm-p5-max1000", "ppm-p3"):
         d = ff.make_format_image(kind, 61, 47, rng)
         out.update({f"{kind}-cut-half": d[: len(d) // 2], f"{kind}-cut-10": d[:-10], f"{kind}-cut-1": d[:-1],
