@@ -182,6 +182,32 @@ static void ctiff_place(const ctiff_info *info, const uint8_t *block, size_t blo
         memcpy(out + (size_t)(y0 + y) * row_bytes + x0 * bits / 8, block + y * block_row_bytes, cw * bits / 8);
 }
 
+// An uncompressed tile that the file cuts short: Pillow reads such tiles with its own raw decoder,
+// which needs only the rows inside the image (and of the last one only its pixels), not the
+// tile's padding. Returns 1 when those bytes are present (the rest of `block` zeroed).
+static int ctiff_short_raw_tile(TIFF *tif, ctiff_source *s, const ctiff_info *info, uint32_t x, uint32_t y,
+                                uint32_t tw, uint32_t th, int plane, size_t trow, uint8_t *block, size_t block_size) {
+    uint64_t *offsets = NULL;
+    if (info->compression != COMPRESSION_NONE || !s->ran_out ||
+        !TIFFGetField(tif, TIFFTAG_TILEOFFSETS, &offsets) || !offsets) return 0;
+    uint32_t tile = TIFFComputeTile(tif, x, y, 0, (uint16_t)plane);
+    if (tile >= TIFFNumberOfTiles(tif) || offsets[tile] >= s->size) return 0;
+    uint32_t cw = x + tw > info->width ? info->width - x : tw;
+    uint32_t ch = y + th > info->height ? info->height - y : th;
+    size_t samples = info->planar == 2 ? 1 : (size_t)info->samples_per_pixel;
+    size_t need = (ch - 1) * trow + ((size_t)cw * samples * info->bits_per_sample + 7) / 8;
+    size_t have = s->size - (size_t)offsets[tile];
+    if (have < need || need > block_size) return 0;
+    memset(block, 0, block_size);
+    memcpy(block, s->data + offsets[tile], have < block_size ? have : block_size);
+    if (info->bits_per_sample > 8 && (TIFFIsByteSwapped(tif))) {  // host order, as TIFFReadTile gives
+        size_t n = block_size / (info->bits_per_sample / 8);
+        if (info->bits_per_sample == 16) TIFFSwabArrayOfShort((uint16_t *)block, (tmsize_t)n);
+        else if (info->bits_per_sample == 32) TIFFSwabArrayOfLong((uint32_t *)block, (tmsize_t)n);
+    }
+    return 1;
+}
+
 static int ctiff_read_all(TIFF *tif, ctiff_source *s, ctiff_info *info, uint8_t *out) {
     int planes = info->planar == 2 ? info->samples_per_pixel : 1;
     tmsize_t block_size = TIFFIsTiled(tif) ? TIFFTileSize(tif) : TIFFStripSize(tif);
@@ -197,8 +223,11 @@ static int ctiff_read_all(TIFF *tif, ctiff_source *s, ctiff_info *info, uint8_t 
         for (int p = 0; p < planes && st == CTIFF_OK; p++)
             for (uint32_t y = 0; y < info->height && st == CTIFF_OK; y += th)
                 for (uint32_t x = 0; x < info->width && st == CTIFF_OK; x += tw) {
-                    if (TIFFReadTile(tif, block, x, y, 0, (uint16_t)p) < 0) st = ctiff_fail(s, "cannot read a tile");
-                    else ctiff_place(info, block, (size_t)trow, x, y, tw, th, p, out);
+                    if (TIFFReadTile(tif, block, x, y, 0, (uint16_t)p) >= 0 ||
+                        ctiff_short_raw_tile(tif, s, info, x, y, tw, th, p, (size_t)trow, block, (size_t)block_size))
+                        ctiff_place(info, block, (size_t)trow, x, y, tw, th, p, out);
+                    else
+                        st = ctiff_fail(s, "cannot read a tile");
                 }
     } else {
         uint32_t rps = 0;

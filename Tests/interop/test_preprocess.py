@@ -154,12 +154,11 @@ def _edge_cases() -> dict[str, bytes]:
 
 
 def _format_edge_cases(rng) -> dict[str, bytes]:
-    """The new formats cut short, with trailing bytes, and cut in their headers. Not here: an
-    uncompressed *tiled* TIFF cut inside the padding of its last tiles, which Pillow's own raw
-    decoder accepts and libtiff (TIFFReadTile wants whole tiles) refuses (docs/preprocessing.md)."""
+    """The new formats cut short, with trailing bytes, and cut in their headers (an uncompressed
+    tiled TIFF cut inside the padding of its last tile: Pillow's raw decoder accepts it)."""
     out = {}
     for kind in ("gif-p", "gif-p-trns", "bmp-rgb", "bmp-p8", "bmp-16-565", "bmp-rle8", "bmp-rle4-delta", "tiff-rgb", "tiff-rgb-lzw", "tiff-l-jpeg",
-                 "webp-lossy-rgb", "webp-lossless-rgba", "ppm-p6", "ppm-p5-max1000", "ppm-p3"):
+                 "tiff-hand-tiled-rgb", "webp-lossy-rgb", "webp-lossless-rgba", "ppm-p6", "ppm-p5-max1000", "ppm-p3"):
         d = ff.make_format_image(kind, 61, 47, rng)
         out.update({f"{kind}-cut-half": d[: len(d) // 2], f"{kind}-cut-10": d[:-10], f"{kind}-cut-1": d[:-1],
                     f"{kind}-header-only": d[:20], f"{kind}-trailing-bytes": d + b"junk" * 10})
