@@ -435,5 +435,5 @@ def tiny_fixtures(out) -> None:
         (out / name).write_bytes(data)
 
 
-if __name__ == "__main__":  # python notebooks-export/format_images.py (Pillow 13.0.0): the tiny fixtures
+if __name__ == "__main__":  # scripts/make-fixtures.sh runs it: the tiny fixtures (committed ones: Pillow 13.0.0)
     tiny_fixtures(Path(__file__).resolve().parents[1] / "Tests/ClipImageTests/Fixtures")
