@@ -221,6 +221,25 @@ def _make_gif(kind: str, w: int, h: int, rng) -> bytes:
         buf = io.BytesIO()
         frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100)
         return buf.getvalue()
+    if kind in ("offset-frame", "offset-frame-trns", "no-palette"):
+        # Pillow writes frame 0 at (0, 0) on a screen of its size; patch the bytes for layouts it only reads
+        n = 64
+        im = Image.fromarray(_content(rng, h, w, 1, n - 1)[..., 0].astype(np.uint8), "P")
+        im.putpalette(rng.integers(0, 256, 3 * n).astype(np.uint8).tobytes())
+        kw = {"optimize": False, "interlace": False}
+        if kind.endswith("trns"):
+            kw["transparency"] = 5
+        d = bytearray(_pil(im, "GIF", **kw))
+        desc = d.index(b"," + struct.pack("<HHHH", 0, 0, w, h))
+        if kind == "no-palette":  # drop the global colour table: Pillow opens it as "L"
+            bits = (d[10] & 7) + 1
+            del d[13:13 + (3 << bits)]
+            d[10] &= 0x7F
+            return bytes(d)
+        # frame at (7, 3): Pillow grows the canvas to hold it; the uncovered pixels get the
+        # transparent index (or 0)
+        d[desc + 1:desc + 5] = struct.pack("<HH", 7, 3)
+        return bytes(d)
     raise ValueError(kind)
 
 
@@ -249,7 +268,8 @@ FORMAT_KINDS = (
                             "rgb-top-down", "16-555", "16-565", "16-555-bitfields", "32-bitfields-alpha",
                             "32-bitfields-xbgr", "32-v5-rgba", "rle8", "rle8-runs", "rle8-delta", "rle8-grey", "rle4", "rle4-runs",
                             "rle4-delta", "rle4-grey", "rle8-bw", "rle4-bw")]
-    + [f"gif-{k}" for k in ("p", "p-trns", "p-no-interlace", "p-small-palette", "l", "gray-ramp", "1", "rgb", "animated")]
+    + [f"gif-{k}" for k in ("p", "p-trns", "p-no-interlace", "p-small-palette", "l", "gray-ramp", "1", "rgb", "animated",
+                            "offset-frame", "offset-frame-trns", "no-palette")]
     + [f"webp-{k}" for k in ("lossy-rgb", "lossy-rgba", "lossless-rgb", "lossless-rgba", "lossless-rgba-exact", "animated")]
 )
 
