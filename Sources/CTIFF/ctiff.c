@@ -97,6 +97,9 @@ static int ctiff_tags(TIFF *tif, ctiff_source *s, uint64_t max_pixels, ctiff_inf
     if (TIFFGetField(tif, TIFFTAG_EXTRASAMPLES, &count, &extra) && count > 0) {
         info->extra_count = count;
         info->extra_first = extra[0];
+        int all_unspecified = 1;
+        for (int k = 0; k < count; k++) all_unspecified &= extra[k] == 0;
+        if (all_unspecified && info->planar == 2 && count < info->samples_per_pixel) info->dropped_planes = count;
     }
     info->big_endian = TIFFIsBigEndian(tif) ? 1 : 0;
     if (info->compression == COMPRESSION_OJPEG) {
@@ -209,7 +212,7 @@ static int ctiff_short_raw_tile(TIFF *tif, ctiff_source *s, const ctiff_info *in
 }
 
 static int ctiff_read_all(TIFF *tif, ctiff_source *s, ctiff_info *info, uint8_t *out) {
-    int planes = info->planar == 2 ? info->samples_per_pixel : 1;
+    int planes = info->planar == 2 ? info->samples_per_pixel - info->dropped_planes : 1;
     tmsize_t block_size = TIFFIsTiled(tif) ? TIFFTileSize(tif) : TIFFStripSize(tif);
     if (block_size <= 0) return ctiff_fail(s, "bad strip or tile size");
     uint8_t *block = malloc((size_t)block_size);

@@ -2,7 +2,7 @@
 // table and Unpack.c): bilevel "1" (MinIsWhite inverted), 2/4/8-bit grey "L" (scaled ×0x55/×0x11,
 // inverted for MinIsWhite), 16-bit grey "I;16" (big-endian files "I;16B"), signed 16-bit and 32-bit integer grey "I",
 // "LA" (or "L" when the extra sample is unspecified), 8/16-bit "RGB"/"RGBA" (16-bit keeps each
-// sample's high byte; associated alpha is un-premultiplied as unpackRGBa), palettes "P" (colormap
+// sample's high byte; associated alpha is un-premultiplied as unpackRGBa/unpackRGBa16), palettes "P" (colormap
 // entries // 256), "CMYK", and JPEG-compressed YCbCr converted to RGB by libjpeg (JPEGCOLORMODE).
 // The EXIF orientation tag is applied afterwards, as Pillow's load_end (exif_transpose) does.
 import CTIFF
@@ -27,13 +27,20 @@ enum TIFFDecoder {
     /// Which Pillow mode and unpacker a directory's tags select (OPEN_INFO), or why none does.
     struct Layout {
         enum Unpack { case bits(invert: Bool, bilevel: Bool), gray8(invert: Bool), drop(keep: Int), gray16, gray16B, int16, int32,
-                      high16(keep: Int), premultiplied, palette }
+                      high16(keep: Int), premultiplied(wide: Bool), palette }
         let mode: PixelMode
         let unpack: Unpack
 
         init(_ i: ctiff_info, source s: String?) throws {
-            let (pm, bps, spp, sf) = (Int(i.photometric), Int(i.bits_per_sample), Int(i.samples_per_pixel), Int(i.sample_format))
-            let extra = i.extra_count > 0 ? Int(i.extra_first) : -1
+            let (pm, bps, sf) = (Int(i.photometric), Int(i.bits_per_sample), Int(i.sample_format))
+            var spp = Int(i.samples_per_pixel)
+            var extra = i.extra_count > 0 ? Int(i.extra_first) : -1
+            // _setup: separate planes whose extra samples are unspecified drop those planes
+            if i.dropped_planes > 0 {
+                guard bps == 8 else { throw no("separate \(bps)-bit planes with unspecified extra samples") }
+                spp -= Int(i.dropped_planes)
+                extra = -1
+            }
             func no(_ what: String) -> ImageError { ImageError.unsupported(s, format, what) }
             switch (pm, spp) {
             case (0, 1), (1, 1):
@@ -57,8 +64,8 @@ enum TIFFDecoder {
                     (mode, unpack) = (.rgb, bps == 8 ? .drop(keep: 3) : .high16(keep: 3))
                 } else if extra == 2 || (extra == -1 && spp == 4) || (extra == 999 && spp == 4) {
                     (mode, unpack) = (.rgba, bps == 8 ? .drop(keep: 4) : .high16(keep: 4))
-                } else if extra == 1 && bps == 8 {
-                    (mode, unpack) = (.rgba, .premultiplied)
+                } else if extra == 1 {
+                    (mode, unpack) = (.rgba, .premultiplied(wide: bps == 16))
                 } else {
                     throw no("\(bps)-bit RGB with \(spp) samples and extra sample type \(extra)")
                 }
@@ -89,8 +96,8 @@ enum TIFFDecoder {
                         out[y * w + x] = UInt8(invert ? 255 - g : g)
                     }
                 }
-            case .gray8(let invert):
-                for k in 0..<n { out[k] = invert ? ~raw[k] : raw[k] }
+            case .gray8(let invert):  // the first sample of each pixel (planes dropped above are skipped)
+                for k in 0..<n { out[k] = invert ? ~raw[k * spp] : raw[k * spp] }
             case .drop(let keep):  // "LX", "RGBX", "RGBXX"…: the first `keep` samples of each pixel
                 for k in 0..<n { for c in 0..<keep { out[k * keep + c] = raw[k * spp + c] } }
             case .high16(let keep):  // "RGB;16N", "RGBA;16N", "CMYK;16N": the high byte of each sample
@@ -106,13 +113,14 @@ enum TIFFDecoder {
                 }
             case .int32:
                 for k in 0..<(4 * n) { out[k] = raw[k] }
-            case .premultiplied:  // unpackRGBa: a = 0 → all 0; a = 255 → as is; else CLIP8(v · 255 / a)
+            case .premultiplied(let wide):  // unpackRGBa(16N): high bytes; a = 0 → all 0; a = 255 → as is; else CLIP8(v · 255 / a)
+                func sample(_ k: Int, _ c: Int) -> Int { wide ? Int(raw[2 * (k * spp + c) + 1]) : Int(raw[k * spp + c]) }
                 for k in 0..<n {
-                    let a = Int(raw[k * spp + 3])
+                    let a = sample(k, 3)
                     out[4 * k + 3] = UInt8(a)
                     guard a != 0 else { continue }
                     for c in 0..<3 {
-                        let v = Int(raw[k * spp + c])
+                        let v = sample(k, c)
                         out[4 * k + c] = a == 255 ? UInt8(v) : clipByte(v * 255 / a)
                     }
                 }

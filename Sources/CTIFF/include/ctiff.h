@@ -28,6 +28,7 @@ typedef struct {
     int orientation;        // 1…8 (1 when absent)
     int extra_count;        // ExtraSamples: how many, and the first (0 unspecified, 1 associated, 2 unassociated)
     int extra_first;
+    int dropped_planes;     // separate planes whose extra samples are all unspecified: not read (Pillow's _setup)
     int big_endian;
     int palette_count;      // colormap entries (1 << bits), for PHOTOMETRIC_PALETTE
     uint16_t colormap[768]; // red[n], green[n], blue[n] as stored (16-bit)
