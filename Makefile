@@ -71,7 +71,7 @@ bench-index: venv build-release
 loadtest: venv build-release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/loadtest.sh
 
-# libFuzzer (swiftc -sanitize=fuzzer + ASan) over the JPEG/PNG decoders; FUZZ_SECONDS=600 by default.
+# libFuzzer (swiftc -sanitize=fuzzer + ASan) over the image decoders; FUZZ_SECONDS=600 by default.
 FUZZ_SECONDS ?= 600
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh

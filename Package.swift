@@ -22,6 +22,9 @@ let package = Package(
         .target(name: "CHDF5", cSettings: hdf5Include, linkerSettings: [.linkedLibrary("hdf5_serial")]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CGIF", linkerSettings: [.linkedLibrary("gif")]),
+        .target(name: "CWEBP", linkerSettings: [.linkedLibrary("webpdemux"), .linkedLibrary("webp")]),
+        .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl")]),
         .target(name: "CKernels"),
 
@@ -30,7 +33,7 @@ let package = Package(
         .target(name: "ClipWeights", dependencies: ["ClipCore", "CHDF5", "CKernels"], swiftSettings: v5),
         .target(name: "ClipTokenizer", dependencies: ["ClipCore"],
                 resources: [.copy("Resources/bpe_simple_vocab_48894.txt"), .copy("Resources/LICENSE-bpe-vocab.md")], swiftSettings: v5),
-        .target(name: "ClipImage", dependencies: ["ClipCore", "CJPEG", "CPNG"], swiftSettings: v5),
+        .target(name: "ClipImage", dependencies: ["ClipCore", "CJPEG", "CPNG", "CGIF", "CWEBP", "CTIFF"], swiftSettings: v5),
         // ClipModel: Haswell+ (AVX2, FMA) so its SIMD16 row kernels are 2 instructions per op, not 4 SSE ones.
         .target(name: "ClipModel", dependencies: ["ClipCore", "ClipWeights", "CBLAS", "CKernels"],
                 swiftSettings: v5 + [.unsafeFlags(["-target-cpu", "haswell"])]),

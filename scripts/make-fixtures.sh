@@ -4,6 +4,7 @@
 #                                      when that folder is absent)
 #   weights/tiny/clip-tiny.h5          tiny CLIP, random-init seed 0, float16 (clip-hdf5 v1)
 #   weights/tiny/clip-tiny-reference.h5  16 of the samples + notebooks-export/texts.txt (clip-reference v1)
+#   Tests/ClipImageTests/Fixtures/format-8x8*  one 8×8 GIF/BMP/TIFF/WebP/PPM each (notebooks-export/format_images.py)
 # Bit-identical on re-run with the same packages (requirements.txt) and thread count: HDF5 object
 # timestamps are off, paths are relative, and the 'created' attribute is SOURCE_DATE_EPOCH below.
 # Bump FIXTURE_DATE when the recipe changes.
@@ -29,6 +30,8 @@ fi
 
 "$PY" notebooks-export/tokenizer_fixture.py --tables Sources/ClipTokenizer \
   --fixture Tests/ClipTokenizerTests/Fixtures/tokens.json
+
+"$PY" notebooks-export/format_images.py
 
 du -b weights/tiny/clip-tiny.h5 weights/tiny/clip-tiny-reference.h5
 total=$(cat weights/tiny/clip-tiny.h5 weights/tiny/clip-tiny-reference.h5 | wc -c)

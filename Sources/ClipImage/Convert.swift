@@ -41,7 +41,8 @@ enum Convert {
 
     /// convert("RGB"): src pixels of `mode` (n of them) → n·3 bytes.
     /// "I;16" values arrive as UInt16 in `wide` (I16_RGB: v < 256 ? v : 255).
-    static func toRGB(_ src: [UInt8], wide: [UInt16] = [], mode: PixelMode, count n: Int) -> [UInt8] {
+    /// "I" values arrive as Int32 in `int32` (i2rgb: CLIP8).
+    static func toRGB(_ src: [UInt8], wide: [UInt16] = [], int32: [Int32] = [], mode: PixelMode, count n: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: n * 3) { o, filled in
             filled = n * 3
             switch mode {
@@ -57,6 +58,17 @@ enum Convert {
                 for i in 0..<n {
                     let nk = 255 - Int(src[4 * i + 3])
                     for ch in 0..<3 { o[3 * i + ch] = clipByte(nk - mulDiv255(Int(src[4 * i + ch]), nk)) }
+                }
+            case .int32:
+                for i in 0..<n {
+                    let v = clipByte(Int(int32[i]))
+                    o[3 * i] = v; o[3 * i + 1] = v; o[3 * i + 2] = v
+                }
+            case .gray16B:  // the window holds the bytes read little-endian; convert reads them big-endian
+                for i in 0..<n {
+                    let w = wide[i].byteSwapped
+                    let v: UInt8 = w < 256 ? UInt8(w) : 255
+                    o[3 * i] = v; o[3 * i + 1] = v; o[3 * i + 2] = v
                 }
             case .gray16:
                 for i in 0..<n {

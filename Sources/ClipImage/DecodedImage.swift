@@ -1,7 +1,7 @@
 // A decoded image in the PIL mode Pillow would open it in. Preprocessing depends on the mode
 // (which resampler, premultiplied alpha or not, how it becomes RGB), so the mode is kept.
 
-/// Pillow's image modes for the files clipwb reads (JPEG and PNG).
+/// Pillow's image modes for the files clipwb reads (JPEG, PNG, GIF, BMP, TIFF, WebP, PPM).
 public enum PixelMode: String, Sendable, CaseIterable {
     /// "1": 1-bit PNG; stored one byte per pixel, 0 or 255. Resized with NEAREST.
     case bilevel = "1"
@@ -11,7 +11,13 @@ public enum PixelMode: String, Sendable, CaseIterable {
     case grayAlpha = "LA"
     /// "I;16": 16-bit gray PNG, two bytes per pixel, little-endian (Pillow's in-memory layout).
     case gray16 = "I;16"
-    /// "P": palette PNG, stored already looked up as RGB (NEAREST resampling commutes with the lookup).
+    /// "I;16B": 16-bit gray stored big-endian (big-endian 16-bit TIFF). Pillow 13's resize reads
+    /// these bytes as little-endian on little-endian hosts (Resample.c only honours I;16B under
+    /// WORDS_BIGENDIAN) while convert("RGB") reads them big-endian; both are reproduced.
+    case gray16B = "I;16B"
+    /// "I": 32-bit signed gray (PGM with maxval > 255), four bytes per pixel, little-endian.
+    case int32 = "I"
+    /// "P": palette image (PNG, GIF, BMP, TIFF), stored already looked up as RGB (NEAREST resampling commutes with the lookup).
     case palette = "P"
     /// "RGB": three bytes per pixel (16-bit PNGs keep each sample's high byte, as Pillow).
     case rgb = "RGB"
@@ -24,9 +30,9 @@ public enum PixelMode: String, Sendable, CaseIterable {
     public var bytesPerPixel: Int {
         switch self {
         case .bilevel, .gray: 1
-        case .grayAlpha, .gray16: 2
+        case .grayAlpha, .gray16, .gray16B: 2
         case .palette, .rgb: 3
-        case .rgba, .cmyk: 4
+        case .rgba, .cmyk, .int32: 4
         }
     }
 

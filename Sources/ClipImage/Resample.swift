@@ -185,38 +185,49 @@ enum Resample8 {
     }
 }
 
-enum Resample16 {
-    /// ROUND_UP then CLIP16, as the 16bpc passes do after summing in double.
+/// The double-precision passes of "I;16" (_16bpc: ROUND_UP then CLIP16) and "I" (_32bpc,
+/// IMAGING_TYPE_INT32: ROUND_UP, no clip), one channel; `round` is what differs.
+enum ResampleWide {
+    @inline(__always)
+    static func roundUp(_ ss: Double) -> Int { Int(ss >= 0.0 ? ss + 0.5 : ss - 0.5) }
+
+    /// CLIP16(ROUND_UP(ss)).
     @inline(__always)
     static func round16(_ ss: Double) -> UInt16 {
-        let v = Int(ss >= 0.0 ? ss + 0.5 : ss - 0.5)
+        let v = roundUp(ss)
         return v <= 0 ? 0 : (v < 65536 ? UInt16(v) : 65535)
     }
 
-    /// _ImagingResampleHorizontal_16bpc ("I;16", one channel).
-    static func horizontal(_ src: UnsafePointer<UInt16>, stride: Int, colOffset: Int, rows: Range<Int>,
-                           _ co: ResampleCoefficients, into out: UnsafeMutablePointer<UInt16>) {
+    /// ROUND_UP(ss) stored in an INT32 pixel.
+    @inline(__always)
+    static func round32(_ ss: Double) -> Int32 { Int32(clamping: roundUp(ss)) }
+
+    /// _ImagingResampleHorizontal_16bpc / _32bpc.
+    static func horizontal<T: FixedWidthInteger>(_ src: UnsafePointer<T>, stride: Int, colOffset: Int, rows: Range<Int>,
+                                                 _ co: ResampleCoefficients, into out: UnsafeMutablePointer<T>,
+                                                 round: (Double) -> T) {
         let n = co.outputs.count
         for (r, y) in rows.enumerated() {
             let line = src + y * stride - colOffset
             for i in 0..<n {
                 var ss = 0.0
                 for x in 0..<co.count[i] { ss += Double(line[co.xmin[i] + x]) * co.weights[i * co.ksize + x] }
-                out[r * n + i] = round16(ss)
+                out[r * n + i] = round(ss)
             }
         }
     }
 
-    /// _ImagingResampleVertical_16bpc.
-    static func vertical(_ src: UnsafePointer<UInt16>, stride: Int, rowLength: Int, rowOffset: Int,
-                         _ co: ResampleCoefficients, into out: UnsafeMutablePointer<UInt16>) {
+    /// _ImagingResampleVertical_16bpc / _32bpc.
+    static func vertical<T: FixedWidthInteger>(_ src: UnsafePointer<T>, stride: Int, rowLength: Int, rowOffset: Int,
+                                               _ co: ResampleCoefficients, into out: UnsafeMutablePointer<T>,
+                                               round: (Double) -> T) {
         for i in 0..<co.outputs.count {
             for x in 0..<rowLength {
                 var ss = 0.0
                 for y in 0..<co.count[i] {
                     ss += Double(src[(co.xmin[i] + y - rowOffset) * stride + x]) * co.weights[i * co.ksize + y]
                 }
-                out[i * rowLength + x] = round16(ss)
+                out[i * rowLength + x] = round(ss)
             }
         }
     }

@@ -15,9 +15,13 @@ extension CLIPPreprocess {
         let rows = Self.cropOffset(size: nh, crop: s) ..< Self.cropOffset(size: nh, crop: s) + s
         let resize = nw != w || nh != h
         let c = image.mode.bytesPerPixel
-        if image.mode == .gray16 {
+        if image.mode == .gray16 || image.mode == .gray16B {
             let wide = Self.window16(image, nw: nw, nh: nh, cols: cols, rows: rows)
-            return RGBImage(width: s, height: s, pixels: Convert.toRGB([], wide: wide, mode: .gray16, count: s * s))
+            return RGBImage(width: s, height: s, pixels: Convert.toRGB([], wide: wide, mode: image.mode, count: s * s))
+        }
+        if image.mode == .int32 {
+            let wide = Self.window32(image, nw: nw, nh: nh, cols: cols, rows: rows)
+            return RGBImage(width: s, height: s, pixels: Convert.toRGB([], int32: wide, mode: .int32, count: s * s))
         }
         var window: [UInt8]
         if !resize {
@@ -121,18 +125,35 @@ extension CLIPPreprocess {
                  })
     }
 
-    /// The same for "I;16" (double arithmetic, ROUND_UP, CLIP16).
+    /// The same for "I;16" (double arithmetic, ROUND_UP, CLIP16): pixel bytes read little-endian,
+    /// also for "I;16B", as Pillow 13 does on little-endian hosts.
     static func window16(_ image: DecodedImage, nw: Int, nh: Int, cols: Range<Int>, rows: Range<Int>) -> [UInt16] {
+        let n = image.width * image.height
+        var px = [UInt16](repeating: 0, count: n)
+        for i in 0..<n { px[i] = UInt16(image.pixels[2 * i]) | UInt16(image.pixels[2 * i + 1]) << 8 }
+        return windowWide(px, image, nw: nw, nh: nh, cols: cols, rows: rows, round: ResampleWide.round16)
+    }
+
+    /// The same for "I" (double arithmetic, ROUND_UP, no clip): Int32 pixels stored little-endian.
+    static func window32(_ image: DecodedImage, nw: Int, nh: Int, cols: Range<Int>, rows: Range<Int>) -> [Int32] {
+        let n = image.width * image.height
+        var px = [Int32](repeating: 0, count: n)
+        image.pixels.withUnsafeBytes { raw in
+            for i in 0..<n { px[i] = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
+        }
+        return windowWide(px, image, nw: nw, nh: nh, cols: cols, rows: rows, round: ResampleWide.round32)
+    }
+
+    static func windowWide<T: FixedWidthInteger>(_ px: [T], _ image: DecodedImage, nw: Int, nh: Int, cols: Range<Int>,
+                                                 rows: Range<Int>, round: @escaping (Double) -> T) -> [T] {
         let (w, h) = (image.width, image.height)
-        var px = [UInt16](repeating: 0, count: w * h)
-        for i in 0..<(w * h) { px[i] = UInt16(image.pixels[2 * i]) | UInt16(image.pixels[2 * i + 1]) << 8 }
         if nw == w && nh == h { return copyWindow(px, width: w, channels: 1, cols: cols, rows: rows) }
         return resample(px, width: w, height: h, channels: 1, nw: nw, nh: nh, cols: cols, rows: rows,
                         horizontal: { src, stride, off, r, co, out in
-                            Resample16.horizontal(src, stride: stride, colOffset: off, rows: r, co, into: out)
+                            ResampleWide.horizontal(src, stride: stride, colOffset: off, rows: r, co, into: out, round: round)
                         },
                         vertical: { src, stride, len, off, co, out in
-                            Resample16.vertical(src, stride: stride, rowLength: len, rowOffset: off, co, into: out)
+                            ResampleWide.vertical(src, stride: stride, rowLength: len, rowOffset: off, co, into: out, round: round)
                         })
     }
 }

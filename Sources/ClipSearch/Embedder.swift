@@ -1,6 +1,7 @@
 // The seams ClipSearch stands on: something that turns texts and images into unit vectors,
 // and the errors the search service reports. The CLIP encoders plug in through `CLIPEmbedder`.
 import ClipCore
+import ClipImage
 
 /// An image decoded and preprocessed for the encoder, with the size it had on disk.
 public struct PreparedImage: Sendable {
@@ -23,7 +24,7 @@ public protocol Embedder: Sendable {
     var dimension: Int { get }
     /// A short human name for the model (shown by /api/stats and the page footer).
     var modelName: String { get }
-    /// Decodes (JPEG/PNG by magic bytes) and preprocesses one image; throws for unreadable bytes.
+    /// Decodes (the format by magic bytes) and preprocesses one image; throws for unreadable bytes.
     func prepareImage(_ bytes: [UInt8]) throws -> PreparedImage
     /// Embeds prepared images: [images.count, dimension], rows L2-normalized.
     func embedImages(_ images: [PreparedImage]) throws -> Matrix
@@ -32,22 +33,23 @@ public protocol Embedder: Sendable {
 }
 
 /// The image container a byte string is, judged by its magic bytes only (never by a file name).
-public enum ImageFormat: String, Sendable {
-    case jpeg, png
+public typealias ImageFormat = ImageDecoder.Format
 
+extension ImageDecoder.Format {
     public init?(magic b: some Collection<UInt8>) {
-        let head = Array(b.prefix(8))
-        if head.count >= 3, head[0] == 0xFF, head[1] == 0xD8, head[2] == 0xFF {
-            self = .jpeg
-        } else if head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] {
-            self = .png
-        } else {
-            return nil
-        }
+        guard let f = ImageDecoder.format(of: b) else { return nil }
+        self = f
     }
+}
 
-    public var contentType: String { self == .jpeg ? "image/jpeg" : "image/png" }
-    public var fileExtension: String { self == .jpeg ? "jpg" : "png" }
+extension SearchError {
+    /// An upload whose first bytes are no format clipwb decodes (naming it when it is a known one).
+    static func unsupportedUpload(_ bytes: [UInt8]) -> SearchError {
+        let what = ImageDecoder.unsupportedFormat(of: bytes).map { "is \(ImageDecoder.withArticle($0)) file" }
+            ?? "is not an image clipwb reads"
+        return SearchError("image.unsupported-type",
+                           "the upload \(what) (judged by its first bytes); send one of \(ImageDecoder.formatList)")
+    }
 }
 
 /// The error type of ClipSearch: catalog, ingestion and search failures.

@@ -1,4 +1,4 @@
-// Finding the images under folders: regular files whose first bytes are JPEG or PNG magic,
+// Finding the images under folders: regular files whose first bytes are the magic of a format clipwb decodes (ImageDecoder.format),
 // in sorted order (so ids are reproducible), skipping hidden files and the catalog itself.
 import ClipCore
 import Foundation
@@ -21,7 +21,7 @@ public enum ImageInputs {
             guard isDir.boolValue else { out.append(p); continue }
             let found = try FolderWalk.imageFiles(in: [p], skipping: nil, ignored: &ignored)
             if found.isEmpty {
-                throw SearchError("images.empty-folder", "the folder '\(p)' holds no JPEG or PNG images (judged by their first bytes)")
+                throw SearchError("images.empty-folder", "the folder '\(p)' holds no images clipwb reads (JPEG, PNG, GIF, BMP, TIFF, WebP, PPM; judged by their first bytes)")
             }
             let prefix = p.hasSuffix("/") ? String(p.dropLast()) : p
             out += found.map { prefix + "/" + $0.relative }
@@ -46,7 +46,7 @@ enum FolderWalk {
         for folder in folders {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-                throw SearchError("ingest.not-a-folder", "'\(folder)' is not a folder; pass folders of JPEG/PNG images")
+                throw SearchError("ingest.not-a-folder", "'\(folder)' is not a folder; pass folders of images")
             }
             let root = absolute(folder)
             guard let walker = fm.enumerator(atPath: root) else {

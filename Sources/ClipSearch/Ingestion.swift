@@ -28,13 +28,13 @@ public struct SkippedFile: Sendable, Codable, Equatable {
 }
 
 public struct IngestSummary: Sendable, Codable {
-    /// Files with JPEG or PNG magic bytes found under the folders.
+    /// Files with the magic bytes of a format clipwb decodes found under the folders.
     public var found = 0
     /// Newly committed by this run.
     public var added = 0
     /// Already in the catalog (same sha256), or a second copy within this run.
     public var alreadyPresent = 0
-    /// Files that were not JPEG/PNG by their magic bytes.
+    /// Files that were no such format by their magic bytes.
     public var ignored = 0
     public var unreadable: [SkippedFile] = []
     /// Images in the catalog afterwards, and how many of them the index covers.

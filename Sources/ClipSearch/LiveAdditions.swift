@@ -67,7 +67,7 @@ extension SearchService {
     /// Stores, embeds and commits one uploaded image; the index catches up in the background.
     public func add(imageBytes bytes: [UInt8]) async throws -> AddedImage {
         guard let format = ImageFormat(magic: bytes) else {
-            throw SearchError("image.unsupported-type", "the upload is not a JPEG or PNG image (judged by its first bytes); send a .jpg or .png file")
+            throw SearchError.unsupportedUpload(bytes)
         }
         let sha = SHA256.hexDigest(bytes)
         let (catalog, embedder) = (self.catalog, self.embedder)

@@ -162,7 +162,7 @@ public final class SearchService: @unchecked Sendable {
     /// inference thread, batched with other image queries.
     func embedUpload(_ bytes: [UInt8]) async throws -> (PreparedImage, [Float]) {
         guard ImageFormat(magic: bytes) != nil else {
-            throw SearchError("image.unsupported-type", "the upload is not a JPEG or PNG image (judged by its first bytes); send a .jpg or .png file")
+            throw SearchError.unsupportedUpload(bytes)
         }
         let embedder = self.embedder
         let prepared = try await decodes.run { try embedder.prepareImage(bytes) }

@@ -56,7 +56,7 @@ struct ApiRoutes: Sendable {
     }
 
     static let routes = [
-        "GET /api/search?q=TEXT&k=16&page=1", "POST /api/search/image?k=16&page=1 (multipart field 'image' or raw JPEG/PNG body)",
+        "GET /api/search?q=TEXT&k=16&page=1", "POST /api/search/image?k=16&page=1 (multipart field 'image' or raw image body)",
         "GET /api/images/{id}/similar?k=16&page=1", "GET /images/{id}", "GET /healthz", "GET /api/stats",
         "POST /api/images (Authorization: Bearer TOKEN; multipart or raw body)",
     ]

@@ -117,7 +117,7 @@ enum HTTPInput {
             return part
         }
         guard !body.isEmpty else {
-            throw ApiError(.badRequest, "upload.empty", "the request has no body; send a JPEG or PNG image (raw body or multipart form field 'image')")
+            throw ApiError(.badRequest, "upload.empty", "the request has no body; send an image — JPEG, PNG, GIF, BMP, TIFF, WebP or PPM (raw body or multipart form field 'image')")
         }
         return body
     }

@@ -41,7 +41,7 @@ struct PageRenderer: Sendable {
           <button type="submit">Search</button>
         </form>
         <form class="upload" action="/search/image" method="post" enctype="multipart/form-data">
-          <label class="file">Find similar to a photo<input type="file" name="image" accept="image/jpeg,image/png" onchange="this.form.submit()"></label>
+          <label class="file">Find similar to a photo<input type="file" name="image" accept="image/jpeg,image/png,image/gif,image/bmp,image/tiff,image/webp,image/x-portable-anymap" onchange="this.form.submit()"></label>
           <button type="submit" class="secondary">Upload</button>
         </form></header>
         """

@@ -18,7 +18,7 @@ struct BenchEncoders: ParsableCommand {
     @Option(help: "The weights file (.safetensors or .h5).")
     var weights: String
 
-    @Option(help: "A folder of JPEG/PNG images (the first 16 by name are used).")
+    @Option(help: "A folder of images (JPEG, PNG, GIF, BMP, TIFF, WebP, PPM) (the first 16 by name are used).")
     var images: String
 
     @Option(help: "A UTF-8 file of short queries, one per line (the first 32 are used).")

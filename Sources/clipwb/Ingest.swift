@@ -1,4 +1,4 @@
-// `clipwb ingest DIR... --weights W --catalog CATALOG_DIR`: folders of JPEG/PNG → a search catalog
+// `clipwb ingest DIR... --weights W --catalog CATALOG_DIR`: folders of images → a search catalog
 // (SQLite rows, embedding shards, Annoy index). Incremental by content hash, resumable after a kill.
 import ArgumentParser
 import ClipCore
@@ -10,7 +10,7 @@ struct Ingest: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Embed folders of images into a search catalog (SQLite + embeddings + Annoy index).",
         discussion: """
-        Files are recognised as JPEG or PNG by their first bytes. Images already in the catalog (same \
+        Files are recognised as JPEG, PNG, GIF, BMP, TIFF, WebP or PPM by their first bytes. Images already in the catalog (same \
         sha256) are skipped, so re-running adds only new files and finishes an interrupted run. Every \
         --commit-every images are committed (crash-safe: a kill loses at most that batch); unreadable \
         images are skipped and listed at the end.
@@ -51,7 +51,7 @@ struct Ingest: AsyncParsableCommand {
         for f in folders {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: f, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("'\(f)' is not a folder; pass folders of JPEG/PNG images")
+                throw ValidationError("'\(f)' is not a folder; pass folders of images")
             }
         }
     }

@@ -15,7 +15,7 @@ struct Preprocess: ParsableCommand {
         """
     )
 
-    @Argument(help: "JPEG or PNG files (the format is read from the bytes, not the name).")
+    @Argument(help: "JPEG, PNG, GIF, BMP, TIFF, WebP or PPM/PGM/PBM files (the format is read from the bytes, not the name).")
     var images: [String]
 
     @Option(name: .long, help: "Output .npy file for the normalized float32 tensor [N, 3, R, R].")

@@ -111,7 +111,10 @@ import Testing
         // over a raw socket (this client fails on the close while it is still sending).
         let cases: [(ByteBuffer?, HTTPResponse.Status, String)] = [
             (ByteBuffer(string: "just some text"), .unsupportedMediaType, "image.unsupported-type"),
-            (ByteBuffer(bytes: [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0]), .unsupportedMediaType, "image.unsupported-type"),
+            // an ICO header: recognised, not decoded
+            (ByteBuffer(bytes: [0, 0, 1, 0, 1, 0, 16, 16, 0, 0]), .unsupportedMediaType, "image.unsupported-type"),
+            // a GIF cut inside its screen descriptor: a GIF clipwb cannot read
+            (ByteBuffer(bytes: [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0]), .unprocessableContent, "image.truncated"),
             (nil, .badRequest, "upload.empty"),
             (ByteBuffer(bytes: [0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 1, 2, 3]), .unprocessableContent, "image.truncated"),
             (ByteBuffer(bytes: pngHeader(width: 10_000, height: 5_001)), .contentTooLarge, "image.too-large"),

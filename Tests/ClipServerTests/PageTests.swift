@@ -82,7 +82,8 @@ import Testing
             #expect(expired.text.contains("upload the image again"))
             let notImage = try await client.execute(uri: "/search/image", method: .post, body: ByteBuffer(string: "text"))
             #expect(notImage.status == .unsupportedMediaType)
-            #expect(notImage.text.contains("not a JPEG or PNG"))
+            #expect(notImage.text.contains("not an image clipwb reads"))
+            #expect(notImage.text.contains("JPEG, PNG, GIF, BMP, TIFF, WebP and PPM"))
             let badID = try await client.execute(uri: "/similar/999", method: .get)
             #expect(badID.status == .notFound)
         }

@@ -22,6 +22,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "notebooks-export"))
 import image_fixtures as fx  # noqa: E402
+import format_images as ff  # noqa: E402
 
 CLIPWB = os.environ.get("CLIPWB", str(ROOT / ".build/debug/clipwb"))
 PIXEL_TOLERANCE = 1e-5  # normalized floats: float32 rounding of (x/255 − mean)/std only
@@ -96,9 +97,31 @@ def test_random_images_every_mode_equal_pillow(tmp_path):
     compare(paths, labels, tmp_path, f"random images, seed {seed} (replay: CLIPWB_IMAGE_SEED={seed})")
 
 
+FORMATS = sorted({k.split("-")[0] for k in ff.FORMAT_KINDS})
+FORMAT_SIZES = [(1, 1), (3, 5), (224, 224), (225, 224), (37, 500), (500, 37), (300, 301)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_formats_every_mode_equal_pillow(tmp_path, fmt):
+    """Each GIF/BMP/TIFF/WebP/PPM kind at fixed odd sizes and two random ones; counts are printed (-s)."""
+    seed = int(os.environ.get("CLIPWB_IMAGE_SEED", time.time_ns() % 2**32))
+    rng = np.random.default_rng(seed)
+    paths, labels = [], []
+    for kind in (k for k in ff.FORMAT_KINDS if k.split("-")[0] == fmt):
+        sizes = FORMAT_SIZES[:3] + [FORMAT_SIZES[3 + len(paths) % 4], random_size(rng), random_size(rng)]
+        for w, h in sizes:
+            p = tmp_path / f"{len(paths):03d}-{kind}-{w}x{h}"  # no extension: the format must come from the bytes
+            p.write_bytes(ff.make_format_image(kind, w, h, rng))
+            paths.append(p)
+            labels.append(f"{kind} {w}x{h} ({pil_reference(p)[1]})")
+    n = compare(paths, labels, tmp_path, f"{fmt} images, seed {seed} (replay: CLIPWB_IMAGE_SEED={seed})")
+    print(f"{fmt}: {n}/{len(paths)} images equal to Pillow ({len(set(lb.split()[0] for lb in labels))} kinds)")
+
+
 @pytest.mark.parametrize("name,data,needle", [
     ("empty", b"", "empty"),
-    ("text", b"hello, this is not an image\n", "neither JPEG nor PNG"),
+    ("text", b"hello, this is not an image\n", "clipwb decodes JPEG, PNG, GIF, BMP, TIFF, WebP and PPM"),
+    ("ico", b"\0\0\1\0\1\0\x10\x10" + b"\0" * 40, "is an ICO file"),
     ("truncated-jpeg", None, "truncated"),
     ("corrupt-png", None, "corrupt"),
 ])
@@ -127,7 +150,19 @@ def _edge_cases() -> dict[str, bytes]:
     png = fx.make_image("png-rgb8", 60, 40, rng)
     return {"jpeg-no-eoi": jpg[:-2], "jpeg-cut-10": jpg[:-10], "jpeg-trailing-bytes": jpg + b"junk" * 10,
             "progressive-cut-5": prog[:-5], "png-no-iend": png[:-12], "png-trailing-bytes": png + b"xx" * 20,
-            "png-cut-in-idat": png[:-40], "jpeg-header-only": jpg[:200]}
+            "png-cut-in-idat": png[:-40], "jpeg-header-only": jpg[:200], **_format_edge_cases(rng)}
+
+
+def _format_edge_cases(rng) -> dict[str, bytes]:
+    """The new formats cut short, with trailing bytes, and cut in their headers (an uncompressed
+    tiled TIFF cut inside the padding of its last tile: Pillow's raw decoder accepts it)."""
+    out = {}
+    for kind in ("gif-p", "gif-p-trns", "bmp-rgb", "bmp-p8", "bmp-16-565", "bmp-rle8", "bmp-rle4-delta", "tiff-rgb", "tiff-rgb-lzw", "tiff-l-jpeg",
+                 "tiff-hand-tiled-rgb", "webp-lossy-rgb", "webp-lossless-rgba", "ppm-p6", "ppm-p5-max1000", "ppm-p3"):
+        d = ff.make_format_image(kind, 61, 47, rng)
+        out.update({f"{kind}-cut-half": d[: len(d) // 2], f"{kind}-cut-10": d[:-10], f"{kind}-cut-1": d[:-1],
+                    f"{kind}-header-only": d[:20], f"{kind}-trailing-bytes": d + b"junk" * 10})
+    return out
 
 
 @pytest.mark.parametrize("name", list(_edge_cases()))
