@@ -3,6 +3,7 @@
 // A kill at any point loses at most the uncommitted batch; a re-run skips everything committed
 // (by content hash) and finishes the index.
 import ClipCore
+import ClipImage
 import Dispatch
 import Foundation
 
@@ -97,6 +98,54 @@ public final class Ingestion {
         }
         summary.added += try commit(&pending)
         bar.finish()
+        try finish(&summary, start: start, embeddedSeconds: embeddedSeconds)
+        return summary
+    }
+
+    /// Builds catalog rows from embeddings made elsewhere (`clipwb embed merge`), without decoding or
+    /// embedding: row i is `names[i]`. A name that is a readable file is hashed and sized from its
+    /// header; one without a file (synthetic names, a collection stored elsewhere) is recorded with its
+    /// name's digest and size 0×0. Rows are L2-normalized as the encoder's are.
+    public func run(embeddings: Matrix, names: [String]) throws -> IngestSummary {
+        let start = Clock.now()
+        guard embeddings.rows == names.count else {
+            throw SearchError("ingest.names", "the embeddings have \(embeddings.rows) rows but the names file \(names.count) lines; pass the names file written beside them")
+        }
+        guard embeddings.cols == embedder.dimension else {
+            throw SearchError("catalog.model-mismatch", "the embeddings have dimension \(embeddings.cols), the model \(embedder.dimension); pass the weights they were made with")
+        }
+        var summary = IngestSummary()
+        summary.found = names.count
+        var known = try catalog.knownDigests()
+        var pending: [(NewImage, ArraySlice<Float>)] = []
+        var unit = embeddings
+        unit.normalizeRows()
+        let bar = ProgressBar(total: names.count, label: "ingest", unit: "rows", enabled: options.progress)
+        for (i, name) in names.enumerated() {
+            let abs = FolderWalk.absolute(name)
+            let url = URL(fileURLWithPath: abs)
+            var sha = SHA256.hexDigest(Array(("clipwb-absent:" + abs).utf8)), w = 0, h = 0
+            if let bytes = try? FolderWalk.read(abs) {
+                sha = SHA256.hexDigest(bytes)
+                if let size = try? bytes.withUnsafeBytes({ try ImageDecoder.size(bytes: $0) }) { (w, h) = size }
+            }
+            if known.contains(sha) { summary.alreadyPresent += 1 } else {
+                known.insert(sha)
+                pending.append((NewImage(root: url.deletingLastPathComponent().path, path: url.lastPathComponent, sha256: sha,
+                                         width: w, height: h), unit.row(i)))
+            }
+            if pending.count >= options.commitEvery { summary.added += try commit(&pending) }
+            bar.advance()
+        }
+        summary.added += try commit(&pending)
+        bar.finish()
+        try finish(&summary, start: start, embeddedSeconds: 0)
+        return summary
+    }
+
+    /// Builds the index when the catalog's is missing, behind, or another setting is asked for, and fills
+    /// the summary's totals.
+    private func finish(_ summary: inout IngestSummary, start: Double, embeddedSeconds: Double) throws {
         let state = try catalog.state()
         let recorded = catalog.recordedIndexParameters(state)
         let wanted = options.index ?? recorded ?? IndexParameters()
@@ -116,7 +165,6 @@ public final class Ingestion {
         summary.indexed = after.indexCount
         summary.seconds = Clock.now() - start
         summary.imagesPerSecond = embeddedSeconds > 0 ? Double(summary.added) / embeddedSeconds : 0
-        return summary
     }
 
     /// Commits `pending` and empties it; returns how many were committed.

@@ -17,7 +17,13 @@ struct Ingest: AsyncParsableCommand {
         """)
 
     @Argument(help: "Folders of images (searched recursively).")
-    var folders: [String]
+    var folders: [String] = []
+
+    @Option(help: "Build the catalog from these embeddings (a .npy from `clipwb embed merge` or `embed --out`) instead of folders: nothing is embedded again.")
+    var embeddings: String?
+
+    @Option(help: "With --embeddings: the names file beside it (one image path per row; default EMBEDDINGS.names.txt).")
+    var names: String?
 
     @Option(help: "CLIP weights: an HDF5 export or a converted .safetensors file.")
     var weights: String
@@ -48,6 +54,9 @@ struct Ingest: AsyncParsableCommand {
         if let searchK, searchK < 1 && searchK != -1 { throw ValidationError("--search-k must be -1 (Annoy's default) or at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every must be at least 1") }
+        if (embeddings == nil) == folders.isEmpty {
+            throw ValidationError("pass folders of images, or --embeddings FILE.npy (with its names file), not both")
+        }
         for f in folders {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: f, isDirectory: &isDir), isDir.boolValue else {
@@ -72,9 +81,31 @@ struct Ingest: AsyncParsableCommand {
             }
             // Log lines first clear the progress bar's line when stderr is a terminal.
             let clear = isatty(2) != 0 ? "\r\u{1B}[K" : ""
-            let summary = try Ingestion(catalog: cat, embedder: embedder, options: options, log: { stderrLine(clear + $0) })
-                .run(folders: folders)
+            let ingestion = Ingestion(catalog: cat, embedder: embedder, options: options, log: { stderrLine(clear + $0) })
+            let summary: IngestSummary
+            if let e = embeddings {
+                try checkManifest(e)
+                let list = try Shards.readNames(names ?? String(e.dropLast(4)) + ".names.txt")
+                summary = try ingestion.run(embeddings: NPY.readMatrix(e), names: list)
+            } else {
+                summary = try ingestion.run(folders: folders)
+            }
             if json { try printJSON(summary) } else { printSummary(summary) }
+        }
+    }
+
+    /// The manifest `embed merge` writes beside the embeddings (EMBEDDINGS.json), when there is one, must
+    /// name these weights.
+    func checkManifest(_ npy: String) throws {
+        let path = String(npy.dropLast(4)) + ".json"
+        guard FileManager.default.fileExists(atPath: path) else {
+            stderrLine("note: no manifest '\(path)' beside the embeddings; cannot check they were made with \(weights)")
+            return
+        }
+        let m = try JSONStyle.decoder().decode(ShardManifest.self, from: Data(RegularFile.contents(path)))
+        let sha = try SHA256.hexDigest(ofFile: weights)
+        guard m.weightsSha256 == sha else {
+            throw SearchError("ingest.other-weights", "'\(npy)' was embedded with other weights (sha256 \(m.weightsSha256.prefix(12))…) than '\(weights)' (\(sha.prefix(12))…); pass those weights")
         }
     }
 

@@ -46,3 +46,26 @@ def test_shard_from_slurm_environment_and_finished_shard_not_redone(tmp_path):
     missing = subprocess.run([clipwb_path(), "embed", "merge", str(tmp_path / "s"), "--out", str(tmp_path / "a.npy")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "shard 0/2 is missing" in missing.stderr
+
+
+def test_catalog_from_merged_embeddings_equals_catalog_from_folder(tmp_path):
+    for i in range(2):
+        embed("--images", SAMPLES, "--shard", f"{i}/2", "--out", tmp_path / "shards")
+    subprocess.run([clipwb_path(), "embed", "merge", str(tmp_path / "shards"), "--out", str(tmp_path / "all.npy")],
+                   check=True, capture_output=True, timeout=120)
+    base = [clipwb_path(), "ingest", "--weights", str(TINY)]
+    a = subprocess.run(base + [str(SAMPLES), "--catalog", str(tmp_path / "from-folder")], capture_output=True, text=True, timeout=300)
+    b = subprocess.run(base + ["--embeddings", str(tmp_path / "all.npy"), "--catalog", str(tmp_path / "from-npy")],
+                       capture_output=True, text=True, timeout=300)
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    assert "200 added" in b.stdout
+    ann = lambda c: next((tmp_path / c / "index").glob("*.ann")).read_bytes()
+    assert ann("from-folder") == ann("from-npy")  # same unit vectors, same order: the same Annoy file
+    other = tmp_path / "other.safetensors"
+    subprocess.run([clipwb_path(), "convert", str(TINY), str(other)], check=True, capture_output=True, timeout=120)
+    c = subprocess.run([clipwb_path(), "ingest", "--weights", str(other), "--embeddings", str(tmp_path / "all.npy"),
+                        "--catalog", str(tmp_path / "c3")], capture_output=True, text=True, timeout=120)
+    assert c.returncode == 2 and "was embedded with other weights" in c.stderr
+    both = subprocess.run(base + [str(SAMPLES), "--embeddings", str(tmp_path / "all.npy"), "--catalog", str(tmp_path / "c4")],
+                          capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2 and "not both" in both.stderr
