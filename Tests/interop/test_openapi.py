@@ -12,8 +12,8 @@ import pytest
 
 from conftest import ROOT, SAMPLES, TINY, clipwb_path
 
-ST = pathlib_st = os.path.join(os.path.dirname(sys.executable), "st")
-SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", "60"))
+ST = os.path.join(os.path.dirname(sys.executable), "st")
+SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", "45"))
 TOKEN = "schemathesis-token-0"
 
 
