@@ -1,16 +1,19 @@
 // Just enough of multipart/form-data (RFC 7578) to take one uploaded file out of a browser form.
+// Pure (ClipCore and Foundation only, no HTTP types), so Fuzz/build.sh compiles it on its own; the
+// server maps its CoreError "upload.bad-form" (bad input) to a 400.
+import ClipCore
 import Foundation
 
 enum Multipart {
     /// The content of the first part that carries a filename (or is named image/file).
     static func firstFile(_ body: [UInt8], contentType: String) throws -> [UInt8]? {
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
-            throw ApiError(.badRequest, "upload.bad-form", "the multipart form has no boundary parameter in its Content-Type")
+            throw CoreError("upload.bad-form", "the multipart form has no boundary parameter in its Content-Type")
         }
         let delimiter = Array(("--" + boundary).utf8)
         var starts = positions(of: delimiter, in: body)
         guard starts.count >= 2 else {
-            throw ApiError(.badRequest, "upload.bad-form", "the multipart body does not contain its boundary; send a well-formed form")
+            throw CoreError("upload.bad-form", "the multipart body does not contain its boundary; send a well-formed form")
         }
         starts.append(body.count)
         for i in 0..<(starts.count - 2) {
