@@ -24,6 +24,14 @@ func fuzzSeeds() throws -> [String: [UInt8]] {
             try f.writeAttribute("labels", strings: ["a", "bc"], on: "/")
         }
     }
+    // Attributes only (no tensors): small, so most mutations land in the structures libhdf5 decodes.
+    out["attributes-only.h5"] = try Fuzz.written { path in
+        let f = try HDF5File.create(path: path)
+        try f.writeAttribute("format", "clip-hdf5")
+        try f.writeAttribute("format_version", 1)
+        try f.writeAttribute("labels", strings: ["a", "bc"], on: "/")
+        try f.writeAttribute("logit_scale", doubles: [4.6], on: "/")
+    }
     return out
 }
 

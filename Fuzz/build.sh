@@ -13,9 +13,13 @@ TARGETS=("${@:-${ALL_TARGETS[@]}}")
 
 # stale OUTPUT INPUT...: true if OUTPUT is missing or older than any INPUT.
 stale() {
-  local out=$1; shift
+  local out=$1 in; shift
   [ -e "$out" ] || return 0
-  [ -n "$(find "$@" -newer "$out" 2>/dev/null | head -1)" ]
+  for in in "$@"; do  # linker flags (-l...) are not files
+    [[ $in == -* ]] && continue
+    [ -n "$(find "$in" -newer "$out" | head -1)" ] && return 0
+  done
+  return 1
 }
 
 MAPS=()

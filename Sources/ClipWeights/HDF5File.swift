@@ -62,8 +62,10 @@ public final class HDF5File: @unchecked Sendable {
         self.id = id
         var st = stat()
         fileBytes = stat(path, &st) == 0 ? Int(st.st_size) : 0
-        // Opening reads no global heap; anything after may (string attributes), so check it now.
-        try GlobalHeapCheck.check(try MappedFile(path: path))
+        // Opening reads no global heap and decodes no attribute; anything after may, so check both now.
+        let bytes = try MappedFile(path: path)
+        try GlobalHeapCheck.check(bytes)
+        try AttributeCheck.check(bytes)
     }
 
     private init(created path: String, id: chdf5_id) {

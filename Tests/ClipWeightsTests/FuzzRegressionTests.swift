@@ -1,0 +1,56 @@
+// Inputs the libFuzzer targets (Fuzz/, `make fuzz`) found crashing, kept in Tests/Fixtures/fuzz/<target>/ and run
+// through the same code path as the target: each must now be refused with a WeightsError, not crash.
+import ClipCore
+@testable import ClipWeights
+import Foundation
+import Testing
+
+enum FuzzFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/fuzz")
+
+    static func files(_ target: String) -> [String] {
+        let dir = root.appendingPathComponent(target).path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().map { "\(dir)/\($0)" }
+    }
+}
+
+@Suite struct FuzzRegressionTests {
+    @Test func everyTargetWithACrashHasItsFixtures() {
+        #expect(!FuzzFixtures.files("hdf5").isEmpty)
+    }
+
+    /// Fuzz/FuzzHDF5.swift: HDF5Weights(path:) then load().
+    @Test(arguments: FuzzFixtures.files("hdf5"))
+    func hdf5CrashInputIsRefused(_ path: String) throws {
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5Weights(path: path).load() }
+        #expect(e?.code == "hdf5.corrupt")
+        #expect(e?.message.contains("attribute message") == true, "\(e?.message ?? "")")
+    }
+
+    /// The attribute found by fuzzing: "labels" (2 variable-length strings) with its first dimension mutated to
+    /// 0x13000000000002, so 16-byte values of that count cannot be in the 96-byte message.
+    @Test func attributeWhoseValuesRunPastItsMessageIsNamed() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/attribute-dims-past-message.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("holds 5348024557502466 values of 16 bytes") == true, "\(e?.message ?? "")")
+    }
+
+    /// The check must pass every attribute a healthy file has (strings, ints, doubles, string arrays).
+    @Test func healthyFilesPassTheAttributeCheck() throws {
+        let weights = FuzzFixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("weights/tiny")
+        for name in ["clip-tiny.h5", "clip-tiny-reference.h5"] {
+            try AttributeCheck.check(try MappedFile(path: weights.appendingPathComponent(name).path))
+        }
+        let path = Fixture.tempDir() + "/attributes.h5"
+        do {  // closed at the end of the scope, before it is opened for reading
+            let f = try HDF5File.create(path: path)
+            try f.writeAttribute("labels", strings: ["a", "bc", "def"], on: "/")
+            try f.writeAttribute("scales", doubles: [1, 2, 3, 4], on: "/")
+            try f.writeAttribute("fixed", strings: ["x", "y"], fixedSize: 8, on: "/")
+            try f.writeAttribute("n", 3, on: "/")
+        }
+        _ = try HDF5File(path: path).attributes(of: "/")
+    }
+}
