@@ -3,7 +3,7 @@
 #   FUZZ_TARGETS (default: all) picks targets: decoders safetensors hdf5 npy annoy multipart tokenizer.
 #   Seeds: each target writes its own (made by the library's writers, CLIPWB_FUZZ_SEEDS) plus the
 #   fixtures: images (samples/abo, Tests/ClipImageTests/Fixtures), weights/tiny/*.h5 and a safetensors
-#   file converted from it, the tokenizer fixture's texts. New inputs go to .build-fuzz/corpus/<target>,
+#   file converted from it, the tokenizer fixture's texts, and the crash inputs in Tests/Fixtures/fuzz/<target>. New inputs go to .build-fuzz/corpus/<target>,
 #   logs to .build-fuzz/logs/<target>.log, a crash/timeout/OOM to .build-fuzz/artifacts/<target>/ and a
 #   non-zero exit status (after the other targets have run). Summary: .build-fuzz/summary.tsv.
 set -euo pipefail
@@ -60,6 +60,7 @@ for t in "${TARGETS[@]}"; do
   seeds=$OUT/seeds/$t corpus=$OUT/corpus/$t artifacts=$OUT/artifacts/$t/
   mkdir -p "$seeds" "$corpus" "$artifacts" "$OUT/logs"
   fixture_seeds "$t" "$seeds"
+  [ -d "Tests/Fixtures/fuzz/$t" ] && cp -n "Tests/Fixtures/fuzz/$t"/* "$seeds/"  # past crashes seed too
   # The seed step builds indexes and weight files: not what is fuzzed, so its leak check is off.
   CLIPWB_FUZZ_SEEDS=$seeds ASAN_OPTIONS=detect_leaks=0 "$OUT/fuzz-$t" -runs=0 >/dev/null 2>&1 \
     || { echo "fuzz-$t could not write its seeds" >&2; exit 1; }

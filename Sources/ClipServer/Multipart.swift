@@ -10,6 +10,10 @@ enum Multipart {
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
             throw CoreError("upload.bad-form", "the multipart form has no boundary parameter in its Content-Type")
         }
+        // RFC 2046 §5.1.1: 1 to 70 characters. Searching a long one costs body × boundary byte comparisons.
+        guard boundary.utf8.count <= maxBoundaryLength else {
+            throw CoreError("upload.bad-form", "the multipart boundary is \(boundary.utf8.count) bytes long; RFC 2046 allows at most \(maxBoundaryLength)")
+        }
         let delimiter = Array(("--" + boundary).utf8)
         var starts = positions(of: delimiter, in: body)
         guard starts.count >= 2 else {
@@ -32,6 +36,8 @@ enum Multipart {
         return nil
     }
 
+    static let maxBoundaryLength = 70
+
     static func parameter(_ name: String, in header: String) -> String? {
         for piece in header.split(separator: ";") {
             let kv = piece.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
@@ -50,7 +56,7 @@ enum Multipart {
         let first = needle[0]
         hay.withUnsafeBufferPointer { h in
             while i <= h.count - needle.count {
-                if h[i] == first && Array(h[i..<(i + needle.count)]) == needle {
+                if h[i] == first && memcmp(h.baseAddress! + i, needle, needle.count) == 0 {
                     out.append(i)
                     i += needle.count
                 } else {
