@@ -47,6 +47,7 @@ module() {  # module NAME "UPSTREAM INPUTS" [SWIFTFLAGS...]: Sources/NAME/*.swif
     echo "compiling $name" >&2
     swiftc "${SWIFTFLAGS[@]}" "$@" -module-name "$name" -wmo -emit-module -emit-module-path "$OUT/$name.swiftmodule" \
       -c Sources/"$name"/*.swift -o "$OUT/$name.o"
+    touch "$OUT/$name.o"  # swiftc leaves an unchanged object's time alone, which would keep it stale
   fi
 }
 module ClipCore ""

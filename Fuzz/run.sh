@@ -52,9 +52,9 @@ PY
 }
 
 # Inputs above these sizes are truncated by libFuzzer (the weight fixtures' float data teaches it little).
-declare -A MAX_LEN=([decoders]=65536 [safetensors]=1048576 [hdf5]=1048576 [npy]=65536 [annoy]=65536
+declare -A MAX_LEN=([decoders]=65536 [safetensors]=524288 [hdf5]=524288 [npy]=65536 [annoy]=65536
                     [multipart]=65536 [tokenizer]=4096)
-printf 'target\tseconds\texecutions\texec_per_s\tstatus\n' > "$OUT/summary.tsv"
+printf 'target\tseconds\texecutions\texec_per_s\tcrashes\tstatus\n' > "$OUT/summary.tsv"
 failed=()
 for t in "${TARGETS[@]}"; do
   seeds=$OUT/seeds/$t corpus=$OUT/corpus/$t artifacts=$OUT/artifacts/$t/
@@ -65,7 +65,7 @@ for t in "${TARGETS[@]}"; do
   CLIPWB_FUZZ_SEEDS=$seeds ASAN_OPTIONS=detect_leaks=0 "$OUT/fuzz-$t" -runs=0 >/dev/null 2>&1 \
     || { echo "fuzz-$t could not write its seeds" >&2; exit 1; }
   echo "fuzz-$t: ${SECONDS_EACH}s" >&2
-  start=$(date +%s)
+  start=$(date +%s) before=$(ls "$artifacts" | wc -l)
   status=ok
   LSAN_OPTIONS=suppressions=$PWD/Fuzz/lsan.supp "$OUT/fuzz-$t" -max_total_time="$SECONDS_EACH" -max_len="${MAX_LEN[$t]}" \
     -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 \
@@ -73,7 +73,8 @@ for t in "${TARGETS[@]}"; do
   elapsed=$(( $(date +%s) - start ))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$OUT/logs/$t.log" | grep -o '[0-9]*$' || echo 0)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$OUT/logs/$t.log" | grep -o '[0-9]*$' || echo 0)
-  printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$elapsed" "${execs:-0}" "${rate:-0}" "$status" | tee -a "$OUT/summary.tsv" >&2
+  crashes=$(( $(ls "$artifacts" | wc -l) - before ))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$elapsed" "${execs:-0}" "${rate:-0}" "$crashes" "$status" | tee -a "$OUT/summary.tsv" >&2
   if [ "$status" != ok ]; then
     failed+=("$t")
     grep -E "ERROR: |SUMMARY: |Test unit written" "$OUT/logs/$t.log" | head -5 >&2 || true

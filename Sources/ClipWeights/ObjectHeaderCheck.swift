@@ -1,27 +1,33 @@
-// libhdf5 1.10.8 decodes an attribute message's dataspace without checking that its element count times the
-// datatype size fits in the message (found by Fuzz/FuzzHDF5.swift): a mutated dimension makes listing the
-// attributes fail half-way, and H5Fclose then frees the half-built attribute (SIGSEGV in H5A__close). So before
-// libhdf5 reads any attribute, the attribute messages of the version-1 object headers it can reach (the root
-// group's, and every entry of every symbol-table node "SNOD", found by signature as GlobalHeapCheck finds its
-// collections) are checked the way H5O__attr_decode reads them: name, datatype and dataspace inside the message,
-// and the values (elements × datatype size) inside it too. Layouts: HDF5 file format spec, "Version 1 Object
-// Header", "Attribute Message", "Dataspace Message", "Symbol Table Node". Version-2 object headers ("OHDR") are
-// not walked: libhdf5 verifies their checksum first.
+// libhdf5 1.10.8 trusts two things in a version-1 object header that fuzzing (Fuzz/FuzzHDF5.swift) mutated:
+// - an attribute message's dataspace: it does not check that elements × datatype size fit in the message, so
+//   listing the attributes fails half-way and H5Fclose then frees the half-built attribute (SIGSEGV in
+//   H5A__close);
+// - a continuation message's length: it allocates the block (2^48 bytes, say) before finding it outside the file.
+// So before libhdf5 opens a file, the version-1 object headers it can reach (the root group's, and every entry of
+// every symbol-table node "SNOD", found by signature as GlobalHeapCheck finds its collections) are walked the way
+// H5O__attr_decode and H5O__cont_decode read them: every continuation block inside the file, every attribute's
+// name, datatype, dataspace and values inside its message. Layouts: HDF5 file format spec, "Version 1 Object
+// Header", "Attribute Message", "Dataspace Message", "Object Header Continuation Message", "Symbol Table Node".
+// Version-2 object headers ("OHDR") are not walked: libhdf5 verifies their checksum first.
 import ClipCore
 
-enum AttributeCheck {
+enum ObjectHeaderCheck {
     static let attributeType: UInt16 = 0x000C, continuationType: UInt16 = 0x0010
     static let nodeSignature: [UInt8] = Array("SNOD".utf8) + [1, 0]  // with version 1 and the reserved zero
     static let entrySize = 40, maxRank = 32
 
-    /// Throws `hdf5.corrupt` naming the first inconsistent attribute. As GlobalHeapCheck: only files with the
-    /// superblock (version 0 or 1) at byte 0 and 8-byte offsets and lengths, h5py's and libhdf5's defaults.
+    /// Throws `hdf5.corrupt` naming the first inconsistent message. As GlobalHeapCheck: only files with the
+    /// superblock (version 0 or 1) at byte 0 and 8-byte offsets and lengths, h5py's and libhdf5's defaults; and
+    /// only files as long as their superblock says (libhdf5 reports a truncated file itself, at open).
     static func check(_ f: MappedFile) throws {
         try f.withBytes { b in
+            // Superblock version 1 has 4 more bytes (indexed-storage K, reserved) before the base address.
+            let shift = b.count >= 72 && b[8] == 1 ? 4 : 0
             guard GlobalHeapCheck.lengthSize(b) == 8, b.count >= 72, b[8] <= 1, b[13] == 8,
-                  b.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == 0 else { return }
-            // The root group's symbol-table entry holds its object header's address (version 1: 4 bytes later).
-            var headers = [b.loadUnaligned(fromByteOffset: b[8] == 0 ? 64 : 68, as: UInt64.self)]
+                  b.loadUnaligned(fromByteOffset: 24 + shift, as: UInt64.self) == 0,
+                  b.loadUnaligned(fromByteOffset: 40 + shift, as: UInt64.self) <= UInt64(b.count) else { return }
+            // The root group's symbol-table entry holds its object header's address.
+            var headers = [b.loadUnaligned(fromByteOffset: 64 + shift, as: UInt64.self)]
             for at in GlobalHeapCheck.offsets(of: nodeSignature, in: b) where at + 8 <= b.count {
                 let count = Int(b.loadUnaligned(fromByteOffset: at + 6, as: UInt16.self))
                 for i in 0..<count where at + 8 + (i + 1) * entrySize <= b.count {
@@ -49,11 +55,17 @@ enum AttributeCheck {
                 let shared = b[p + 4] & 0x02 != 0
                 guard p + 8 + size <= b.count else { return }  // libhdf5 refuses a message past the end itself
                 let data = UnsafeRawBufferPointer(rebasing: b[(p + 8)..<(p + 8 + size)])
+                func bad(_ what: String) -> WeightsError {
+                    WeightsError("hdf5.corrupt", "'\(path)' is a damaged HDF5 file: the \(what) (object header at byte \(at)); libhdf5 would crash reading it, so re-export or re-copy the file")
+                }
                 if type == continuationType, size >= 16 {
                     let (a, n) = (data.loadUnaligned(as: UInt64.self), data.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                    if a < UInt64(b.count), n <= UInt64(b.count) - a { blocks.append((Int(a), Int(a + n))) }
+                    guard a < UInt64(b.count), n <= UInt64(b.count) - a else {
+                        throw bad("continuation message at byte \(p + 8) names a block of \(n) bytes at byte \(a), outside the file's \(b.count) bytes")
+                    }
+                    blocks.append((Int(a), Int(a + n)))
                 } else if type == attributeType, !shared, let what = problem(attribute: data) {
-                    throw WeightsError("hdf5.corrupt", "'\(path)' is a damaged HDF5 file: the attribute message at byte \(p + 8) (object header at byte \(at)) \(what); libhdf5 would crash reading it, so re-export or re-copy the file")
+                    throw bad("attribute message at byte \(p + 8) \(what)")
                 }
                 p += 8 + size
             }
