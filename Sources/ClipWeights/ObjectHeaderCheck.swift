@@ -13,7 +13,8 @@ import ClipCore
 
 enum ObjectHeaderCheck {
     static let attributeType: UInt16 = 0x000C, continuationType: UInt16 = 0x0010
-    static let nodeSignature: [UInt8] = Array("SNOD".utf8) + [1, 0]  // with version 1 and the reserved zero
+    // With version 1. Like libhdf5, nothing here requires a reserved byte to be zero (it skips them unread).
+    static let nodeSignature: [UInt8] = Array("SNOD".utf8) + [1]
     static let entrySize = 40, maxRank = 32
 
     /// Throws `hdf5.corrupt` naming the first inconsistent message. As GlobalHeapCheck: only files with the
@@ -41,10 +42,10 @@ enum ObjectHeaderCheck {
         }
     }
 
-    /// A version-1 object header: version 1, a reserved zero, message count, reference count, header size, then
+    /// A version-1 object header: version 1, a reserved byte, message count, reference count, header size, then
     /// messages (type, size, flags, 3 reserved bytes, data) from byte 16, continued in the blocks 0x0010 names.
     static func walkHeader(_ b: UnsafeRawBufferPointer, at: Int, path: String) throws {
-        guard at + 16 <= b.count, b[at] == 1, b[at + 1] == 0 else { return }  // not v1: libhdf5 judges it
+        guard at + 16 <= b.count, b[at] == 1 else { return }  // not version 1: libhdf5 judges it
         var blocks = [(at + 16, at + 16 + Int(b.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)))]
         var seen = Set<Int>()
         while let (start, end) = blocks.popLast(), seen.insert(start).inserted {
