@@ -67,7 +67,11 @@ for t in "${TARGETS[@]}"; do
   echo "fuzz-$t: ${SECONDS_EACH}s" >&2
   start=$(date +%s) before=$(ls "$artifacts" | wc -l)
   status=ok
-  LSAN_OPTIONS=suppressions=$PWD/Fuzz/lsan.supp "$OUT/fuzz-$t" -max_total_time="$SECONDS_EACH" -max_len="${MAX_LEN[$t]}" \
+  # libhdf5 asks malloc for whatever size a damaged file declares (2^51 bytes, say) and reports a NULL as an
+  # error; glibc returns NULL for such sizes, where ASan would abort: let ASan return NULL too.
+  asan=""
+  [ "$t" = hdf5 ] && asan=allocator_may_return_null=1
+  ASAN_OPTIONS=$asan LSAN_OPTIONS=suppressions=$PWD/Fuzz/lsan.supp "$OUT/fuzz-$t" -max_total_time="$SECONDS_EACH" -max_len="${MAX_LEN[$t]}" \
     -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts" -print_final_stats=1 \
     "$corpus" "$seeds" > "$OUT/logs/$t.log" 2>&1 || status=failed
   elapsed=$(( $(date +%s) - start ))
