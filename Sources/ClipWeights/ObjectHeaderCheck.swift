@@ -65,7 +65,7 @@ enum ObjectHeaderCheck {
                         throw bad("continuation message at byte \(p + 8) names a block of \(n) bytes at byte \(a), outside the file's \(b.count) bytes")
                     }
                     blocks.append((Int(a), Int(a + n)))
-                } else if type == attributeType, !shared, let what = problem(attribute: data) {
+                } else if type == attributeType, !shared, let what = problem(attribute: data, fileSize: b.count) {
                     throw bad("attribute message at byte \(p + 8) \(what)")
                 }
                 p += 8 + size
@@ -75,7 +75,7 @@ enum ObjectHeaderCheck {
 
     /// What is wrong with one attribute message, or nil. Version 1 pads name, datatype and dataspace to 8 bytes;
     /// versions 2 and 3 do not, and flag a shared datatype or dataspace (stored elsewhere: not checked here).
-    static func problem(attribute d: UnsafeRawBufferPointer) -> String? {
+    static func problem(attribute d: UnsafeRawBufferPointer, fileSize: Int) -> String? {
         guard d.count >= 8, (1...3).contains(d[0]) else { return nil }  // another version: libhdf5 refuses it
         let version = Int(d[0])
         if version >= 2 && d[1] & 0x03 != 0 { return nil }
@@ -93,6 +93,16 @@ enum ObjectHeaderCheck {
         guard let count = elements(space) else { return "has a dataspace whose dimensions do not fit in it or overflow" }
         guard let bytes = CheckedSize.product(count, elementSize), bytes <= d.count - valuesAt else {
             return "holds \(count) values of \(elementSize) bytes, more than the \(d.count - valuesAt) bytes left in it"
+        }
+        // Variable-length (class 9) values are a 4-byte length and a global heap id: libhdf5 allocates the length
+        // and fills it before finding the heap object shorter (4 GB of memory for a mutated string length).
+        if d[typeAt] & 0x0F == 9, elementSize >= 4 {
+            for i in 0..<count {
+                let length = d.loadUnaligned(fromByteOffset: valuesAt + i * elementSize, as: UInt32.self)
+                guard Int(length) <= fileSize else {
+                    return "holds a variable-length value \(i) of \(length) elements, more than the file's \(fileSize) bytes"
+                }
+            }
         }
         return nil
     }

@@ -43,6 +43,14 @@ enum FuzzFixtures {
         #expect(e?.message.contains("names a block of 281474976710720 bytes at byte 3377699720527872") == true, "\(e?.message ?? "")")
     }
 
+    /// The "source" string attribute's length mutated to 0xFFFF0009: libhdf5 filled 4 GB before finding the
+    /// global heap object shorter (`clipwb inspect` reached 4.2 GB of resident memory; libFuzzer: out-of-memory).
+    @Test func variableLengthValueLongerThanTheFileIsNamed() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/string-attribute-of-4-gb.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("variable-length value 0 of 4294901769 elements") == true, "\(e?.message ?? "")")
+    }
+
     /// libhdf5 asks malloc for 0xC000000000000 bytes (more than x86-64's address space) for a mutated header and
     /// reports the NULL as an error at open; only ASan aborted on it (run.sh now lets it return NULL as glibc does).
     @Test func libhdf5sOwnHugeAllocationIsAnError() throws {
