@@ -88,6 +88,13 @@ enum ObjectHeaderCheck {
         guard valuesAt <= d.count, typeSize >= 8, spaceSize >= 4 else {
             return "declares a name, datatype and dataspace of \(nameSize) + \(typeSize) + \(spaceSize) bytes, more than its \(d.count)"
         }
+        // Any attribute libhdf5 fails to decode reaches the same H5A__close crash: refuse the versions and
+        // classes H5O__dtype_decode and H5O__sdspace_decode refuse (datatype versions 1–3, classes 0–10;
+        // dataspace versions 1–2).
+        let (typeVersion, typeClass, spaceVersion) = (d[typeAt] >> 4, d[typeAt] & 0x0F, d[spaceAt])
+        guard (1...3).contains(typeVersion), typeClass <= 10, (1...2).contains(spaceVersion) else {
+            return "has datatype version \(typeVersion) class \(typeClass) and dataspace version \(spaceVersion), which libhdf5 cannot decode"
+        }
         let elementSize = Int(d.loadUnaligned(fromByteOffset: typeAt + 4, as: UInt32.self))
         let space = UnsafeRawBufferPointer(rebasing: d[spaceAt..<(spaceAt + spaceSize)])
         guard let count = elements(space) else { return "has a dataspace whose dimensions do not fit in it or overflow" }

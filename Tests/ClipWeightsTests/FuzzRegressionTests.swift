@@ -51,6 +51,14 @@ enum FuzzFixtures {
         #expect(e?.message.contains("variable-length value 0 of 4294901769 elements") == true, "\(e?.message ?? "")")
     }
 
+    /// The "logit_scale" attribute's dataspace zeroed to version 0: libhdf5 fails to decode it, and its error
+    /// path reaches the same H5A__close crash at H5Fclose.
+    @Test func attributeLibhdf5CannotDecodeIsNamed() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/attribute-dataspace-version-0.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("dataspace version 0, which libhdf5 cannot decode") == true, "\(e?.message ?? "")")
+    }
+
     /// libhdf5 asks malloc for 0xC000000000000 bytes (more than x86-64's address space) for a mutated header and
     /// reports the NULL as an error at open; only ASan aborted on it (run.sh now lets it return NULL as glibc does).
     @Test func libhdf5sOwnHugeAllocationIsAnError() throws {
