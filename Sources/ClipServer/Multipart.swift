@@ -1,16 +1,23 @@
 // Just enough of multipart/form-data (RFC 7578) to take one uploaded file out of a browser form.
+// Pure (ClipCore and Foundation only, no HTTP types), so Fuzz/build.sh compiles it on its own; the
+// server maps its CoreError "upload.bad-form" (bad input) to a 400.
+import ClipCore
 import Foundation
 
 enum Multipart {
     /// The content of the first part that carries a filename (or is named image/file).
     static func firstFile(_ body: [UInt8], contentType: String) throws -> [UInt8]? {
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
-            throw ApiError(.badRequest, "upload.bad-form", "the multipart form has no boundary parameter in its Content-Type")
+            throw CoreError("upload.bad-form", "the multipart form has no boundary parameter in its Content-Type")
+        }
+        // RFC 2046 §5.1.1: 1 to 70 characters. Searching a long one costs body × boundary byte comparisons.
+        guard boundary.utf8.count <= maxBoundaryLength else {
+            throw CoreError("upload.bad-form", "the multipart boundary is \(boundary.utf8.count) bytes long; RFC 2046 allows at most \(maxBoundaryLength)")
         }
         let delimiter = Array(("--" + boundary).utf8)
         var starts = positions(of: delimiter, in: body)
         guard starts.count >= 2 else {
-            throw ApiError(.badRequest, "upload.bad-form", "the multipart body does not contain its boundary; send a well-formed form")
+            throw CoreError("upload.bad-form", "the multipart body does not contain its boundary; send a well-formed form")
         }
         starts.append(body.count)
         for i in 0..<(starts.count - 2) {
@@ -28,6 +35,8 @@ enum Multipart {
         }
         return nil
     }
+
+    static let maxBoundaryLength = 70
 
     static func parameter(_ name: String, in header: String) -> String? {
         for piece in header.split(separator: ";") {
@@ -47,7 +56,7 @@ enum Multipart {
         let first = needle[0]
         hay.withUnsafeBufferPointer { h in
             while i <= h.count - needle.count {
-                if h[i] == first && Array(h[i..<(i + needle.count)]) == needle {
+                if h[i] == first && memcmp(h.baseAddress! + i, needle, needle.count) == 0 {
                     out.append(i)
                     i += needle.count
                 } else {

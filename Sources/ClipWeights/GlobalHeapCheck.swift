@@ -19,16 +19,24 @@ enum GlobalHeapCheck {
     /// or whose lengths are not 8 bytes (neither is written by h5py or libhdf5's defaults) are not checked.
     static func check(_ f: MappedFile) throws {
         try f.withBytes { b in
-            guard lengthSize(b) == 8, let base = b.baseAddress else { return }
-            var from = 0
-            // memchr for the first byte, then compare the rest (memmem is a GNU extension Swift does not see).
-            while from + signature.count <= b.count, let hit = memchr(base + from, Int32(signature[0]), b.count - from) {
-                let at = UnsafeRawPointer(hit) - base
-                guard at + signature.count <= b.count else { return }
-                if memcmp(hit, signature, signature.count) == 0 { try walk(b, collection: at, path: f.path) }
-                from = at + 1
-            }
+            guard lengthSize(b) == 8 else { return }
+            for at in offsets(of: signature, in: b) { try walk(b, collection: at, path: f.path) }
         }
+    }
+
+    /// Every offset where `signature` starts: memchr for the first byte, then compare the rest (memmem is a GNU
+    /// extension Swift does not see).
+    static func offsets(of signature: [UInt8], in b: UnsafeRawBufferPointer) -> [Int] {
+        guard let base = b.baseAddress else { return [] }
+        var out: [Int] = []
+        var from = 0
+        while from + signature.count <= b.count, let hit = memchr(base + from, Int32(signature[0]), b.count - from) {
+            let at = UnsafeRawPointer(hit) - base
+            guard at + signature.count <= b.count else { break }
+            if memcmp(hit, signature, signature.count) == 0 { out.append(at) }
+            from = at + 1
+        }
+        return out
     }
 
     /// The superblock's "size of lengths" (versions 0/1: byte 14; 2/3: byte 10), nil without a superblock at 0.

@@ -50,6 +50,8 @@ public final class HDF5File: @unchecked Sendable {
             }
             throw WeightsError("hdf5.unreadable", "'\(path)' cannot be read as HDF5")
         }
+        let bytes = try MappedFile(path: path)
+        try ObjectHeaderCheck.check(bytes)  // before libhdf5 loads the root group's header
         var err = [CChar](repeating: 0, count: 512)
         let id = HDF5File.lock.locked { chdf5_open_readonly(path, &err, err.count) }
         guard id >= 0 else {
@@ -63,7 +65,7 @@ public final class HDF5File: @unchecked Sendable {
         var st = stat()
         fileBytes = stat(path, &st) == 0 ? Int(st.st_size) : 0
         // Opening reads no global heap; anything after may (string attributes), so check it now.
-        try GlobalHeapCheck.check(try MappedFile(path: path))
+        try GlobalHeapCheck.check(bytes)
     }
 
     private init(created path: String, id: chdf5_id) {
