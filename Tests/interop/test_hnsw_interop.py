@@ -7,6 +7,7 @@ compiled (Package.swift). A wheel built with -march=native on an AVX-512 machine
 (docs/index.md).
 """
 import json
+import pathlib
 import subprocess
 
 import hnswlib
@@ -46,7 +47,8 @@ def python_index(space, x, path=None):
 
 
 def clipwb_query(index, queries, k, *extra):
-    out = run("index", "query", "--kind", "hnsw", "--index", index, "--vectors", queries, "--k", k, "--json", *extra).stdout
+    kind = [] if pathlib.Path(str(index) + ".json").exists() else ["--kind", "hnsw"]  # else the sidecar says so
+    out = run("index", "query", *kind, "--index", index, "--vectors", queries, "--k", k, "--json", *extra).stdout
     res = json.loads(out)
     return np.array(res["ids"], np.uint64), np.array(res["distances"], np.float32)
 
