@@ -18,6 +18,10 @@ deps:
 # The light venv: numpy, h5py, safetensors, annoy, pillow, pytest. Never PyTorch.
 $(VENV)/.stamp: notebooks-export/requirements-test.txt
 	$(PY) -m venv $(VENV)
+	# hnswlib from source with CHNSW's kernels (AVX2, no FMA contraction) so Tests/interop/test_hnsw_interop.py can
+	# compare distances bit for bit; its default -march=native picks other kernels on AVX-512 machines.
+	HNSWLIB_NO_NATIVE=1 CPPFLAGS="-mavx2 -mfma -ffp-contract=off" $(VENV)/bin/pip install -q --disable-pip-version-check \
+	  --no-cache-dir --no-binary hnswlib $$(sed -n 's/^\(hnswlib==[^ ]*\).*/\1/p' notebooks-export/requirements-test.txt)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r notebooks-export/requirements-test.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps clip-anytorch==2.6.0
 	touch $@

@@ -27,6 +27,10 @@ let package = Package(
         .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("blas"), .linkedLibrary("dl")]),
         .target(name: "CKernels"),
+        // CHNSW: hnswlib (Debian's libhnswlib-dev, header-only C++) behind a C API. AVX2 (hnswlib's AVX kernels,
+        // chosen at run time as Python hnswlib does) and no FMA contraction: distances are the kernels' own
+        // multiply-then-add, the same bits as a Python hnswlib built the same way (docs/index.md).
+        .target(name: "CHNSW", cxxSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-ffp-contract=off"])]),
 
         // The pipeline, upstream first.
         .target(name: "ClipCore", swiftSettings: v5),
@@ -40,7 +44,8 @@ let package = Package(
         // AnnoyIndex: FMA (Haswell+) so SIMD16 fused multiply-adds are instructions, not fmaf calls.
         .target(name: "AnnoyIndex", dependencies: ["ClipCore"],
                 swiftSettings: v5 + [.unsafeFlags(["-target-cpu", "haswell"])]),
-        .target(name: "ClipEval", dependencies: ["ClipCore", "AnnoyIndex", "CBLAS", "CHDF5"], swiftSettings: v5),
+        .target(name: "HNSWIndex", dependencies: ["ClipCore", "CHNSW"], swiftSettings: v5),
+        .target(name: "ClipEval", dependencies: ["ClipCore", "AnnoyIndex", "HNSWIndex", "CBLAS", "CHDF5"], swiftSettings: v5),
         .target(name: "ClipSearch", dependencies: [
             "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex", "ClipEval",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -50,7 +55,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .executableTarget(name: "clipwb", dependencies: [
-            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex",
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex", "HNSWIndex",
             "ClipEval", "ClipSearch", "ClipServer", "CBLAS", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
@@ -63,10 +68,12 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "ClipModelTests", dependencies: ["ClipModel", "ClipWeights", "CKernels"], swiftSettings: v5),
         .testTarget(name: "AnnoyIndexTests", dependencies: ["AnnoyIndex"], swiftSettings: v5),
+        .testTarget(name: "HNSWIndexTests", dependencies: ["HNSWIndex"], swiftSettings: v5),
         .testTarget(name: "ClipEvalTests", dependencies: ["ClipEval"], swiftSettings: v5),
         .testTarget(name: "ClipServerTests", dependencies: [
             "ClipServer", "ClipSearch",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: v5),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

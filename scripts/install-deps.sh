@@ -2,9 +2,10 @@
 # Installs the system libraries clipwb builds and tests against (Debian 12). Idempotent:
 # apt-get runs only when something is missing.
 set -euo pipefail
-pkgs=(libhdf5-dev libjpeg62-turbo-dev libpng-dev libgif-dev libwebp-dev libtiff-dev libblas-dev libopenblas-dev libsqlite3-dev pkg-config
-      python3-venv chromium wrk)
-[ "${1:-}" = "--demo" ] && pkgs=(libhdf5-dev libjpeg62-turbo-dev libpng-dev libgif-dev libwebp-dev libtiff-dev libblas-dev libopenblas-dev libsqlite3-dev pkg-config python3-venv)
+pkgs=(libhdf5-dev libjpeg62-turbo-dev libpng-dev libgif-dev libwebp-dev libtiff-dev libblas-dev libopenblas-dev libsqlite3-dev
+      libhnswlib-dev pkg-config python3-venv chromium wrk)
+[ "${1:-}" = "--demo" ] && pkgs=(libhdf5-dev libjpeg62-turbo-dev libpng-dev libgif-dev libwebp-dev libtiff-dev libblas-dev libopenblas-dev
+      libsqlite3-dev libhnswlib-dev pkg-config python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -28,18 +28,13 @@ public struct IndexSidecar: Codable, Equatable, Sendable {
     public static func path(for index: String) -> String { index + ".json" }
 
     public func write(for index: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Self.path(for: index), chunks: [Array(try enc.encode(self)) + [10]])
+        try SidecarJSON.write(self, to: Self.path(for: index))
     }
 
     public static func read(for index: String) throws -> IndexSidecar? {
         let p = path(for: index)
-        guard FileManager.default.fileExists(atPath: p) else { return nil }
-        do {
-            return try JSONDecoder().decode(IndexSidecar.self, from: Data(RegularFile.contents(p)))  // never blocks on a FIFO
-        } catch {
-            throw AnnoyError("sidecar.bad", "the sidecar '\(p)' is not a clipwb index sidecar (\(error)); delete it and pass --dim/--metric")
+        return try SidecarJSON.read(Self.self, from: p) { error in
+            AnnoyError("sidecar.bad", "the sidecar '\(p)' is not a clipwb index sidecar (\(error)); delete it and pass --dim/--metric")
         }
     }
 }

@@ -52,3 +52,23 @@ public enum JSONStyle {
         init?(intValue: Int) { return nil }
     }
 }
+
+/// A small JSON file beside another one (index sidecars): pretty, key-sorted, written atomically, read without
+/// blocking on a FIFO.
+public enum SidecarJSON {
+    public static func write<T: Encodable>(_ value: T, to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(path, chunks: [Array(try enc.encode(value)) + [10]])
+    }
+
+    /// nil when there is no file at `path`; `invalid` maps a decoding failure to the caller's error.
+    public static func read<T: Decodable>(_ type: T.Type, from path: String, invalid: (Error) -> Error) throws -> T? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(RegularFile.contents(path)))
+        } catch {
+            throw invalid(error)
+        }
+    }
+}

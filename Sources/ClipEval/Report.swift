@@ -15,17 +15,18 @@ public enum Report {
         }
     }
 
-    static func sk(_ s: Int) -> String { s == -1 ? "auto" : String(s) }
+    static func sk(_ s: Int?) -> String { s.map { $0 == -1 ? "auto" : String($0) } ?? "" }
+    static func opt(_ v: Int?) -> String { v.map(String.init) ?? "" }
 
     public static func csv(_ r: SweepResult) -> String {
         let threads = r.config.buildThreads
-        var out = "trees,k,search_k,effective_search_k,recall,p50_us,p99_us,mean_us,qps_1thread,qps_batched,batch_threads,cold_first_query_us,"
+        var out = "family,trees,k,search_k,effective_search_k,m,ef_construction,ef,recall,p50_us,p99_us,mean_us,qps_1thread,qps_batched,batch_threads,cold_first_query_us,"
             + threads.map { "build_s_\($0)thread" }.joined(separator: ",") + ","
             + threads.map { "prepare_s_\($0)thread" }.joined(separator: ",")
             + ",index_bytes,load_s,peak_rss_bytes,raw_ids,raw_times_us\n"
         for x in r.runs {
-            let cells: [String] = [String(x.trees), String(x.k), sk(x.searchK), String(x.effectiveSearchK),
-                                   f(x.recall, 4), f(x.p50Us, 1), f(x.p99Us, 1), f(x.meanUs, 1), f(x.qpsSingle, 1),
+            let cells: [String] = [x.family, opt(x.trees), String(x.k), sk(x.searchK), opt(x.effectiveSearchK),
+                                   opt(x.m), opt(x.efConstruction), opt(x.ef), f(x.recall, 4), f(x.p50Us, 1), f(x.p99Us, 1), f(x.meanUs, 1), f(x.qpsSingle, 1),
                                    f(x.qpsBatched, 1), String(x.batchThreads), f(x.coldFirstQueryUs, 1)]
                 + threads.map { f(x.buildSeconds[String($0)] ?? .nan, 3) }
                 + threads.map { f(x.prepareSeconds[String($0)] ?? .nan, 3) }
@@ -50,11 +51,30 @@ public enum Report {
         |---:|---:|---:|---:|---:|---:|---:|---:|---:|\(c.buildThreads.map { _ in "---:|" }.joined())---:|---:|---:|
 
         """
-        for x in r.runs {
+        for x in r.runs where x.family == "annoy" {
             let builds = c.buildThreads.map { f(x.buildSeconds[String($0)] ?? .nan, 2) }.joined(separator: " | ")
-            s += "| \(x.trees) | \(x.k) | \(sk(x.searchK)) (\(x.effectiveSearchK)) | \(f(x.recall, 4)) | \(f(x.p50Us, 1)) | \(f(x.p99Us, 1)) | \(f(x.qpsSingle, 0)) | \(f(x.qpsBatched, 0)) | \(f(x.coldFirstQueryUs, 1)) | \(builds) | \(f(Double(x.indexBytes) / 1e6, 1)) | \(f(x.loadSeconds * 1e3, 2)) | \(f(Double(x.peakRssBytes) / 1e6, 0)) |\n"
+            s += "| \(opt(x.trees)) | \(x.k) | \(sk(x.searchK)) (\(opt(x.effectiveSearchK))) | \(f(x.recall, 4)) | \(f(x.p50Us, 1)) | \(f(x.p99Us, 1)) | \(f(x.qpsSingle, 0)) | \(f(x.qpsBatched, 0)) | \(f(x.coldFirstQueryUs, 1)) | \(builds) | \(f(Double(x.indexBytes) / 1e6, 1)) | \(f(x.loadSeconds * 1e3, 2)) | \(f(Double(x.peakRssBytes) / 1e6, 0)) |\n"
         }
+        s += hnswTable(r)
         s += "\nRaw per-query ids and times: `raw/` (one .npy pair per row above); ground truth ids: `ground_truth.npy`. Plot: `plot.svg`.\n"
+        return s
+    }
+
+    /// The HNSW runs (hnswlib graphs; build on one thread, items added in order), when the sweep has any.
+    static func hnswTable(_ r: SweepResult) -> String {
+        let runs = r.runs.filter { $0.family == "hnsw" }
+        guard !runs.isEmpty else { return "" }
+        var s = """
+
+        HNSW (hnswlib \(r.config.hnsw.map { "seed \($0.seed)" } ?? ""); build on 1 thread; ef below k searches with k):
+
+        | M | ef_construction | k | ef | recall@k | p50 µs | p99 µs | QPS 1 thread | QPS batched | cold 1st query µs | build s (1 thr) | index MB | load ms | peak RSS MB |
+        |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+
+        """
+        for x in runs {
+            s += "| \(opt(x.m)) | \(opt(x.efConstruction)) | \(x.k) | \(opt(x.ef)) | \(f(x.recall, 4)) | \(f(x.p50Us, 1)) | \(f(x.p99Us, 1)) | \(f(x.qpsSingle, 0)) | \(f(x.qpsBatched, 0)) | \(f(x.coldFirstQueryUs, 1)) | \(f(x.buildSeconds["1"] ?? .nan, 2)) | \(f(Double(x.indexBytes) / 1e6, 1)) | \(f(x.loadSeconds * 1e3, 2)) | \(f(Double(x.peakRssBytes) / 1e6, 0)) |\n"
+        }
         return s
     }
 

@@ -1,5 +1,6 @@
 // Recall vs queries/s, drawn like ann-benchmarks' plots: recall on x (linear), queries/s on y (log),
-// one line per tree count through its search_k points, exact search as a reference star.
+// one line per tree count through its search_k points, one dashed line per HNSW graph through its ef points,
+// exact search as a reference star.
 import Foundation
 
 public enum SVGPlot {
@@ -40,16 +41,31 @@ public enum SVGPlot {
         // One line per tree count.
         var legendY = top + 10
         for (i, trees) in r.config.trees.enumerated() {
-            let pts = runs.filter { $0.trees == trees }.sorted { $0.recall < $1.recall }
+            let pts = runs.filter { $0.family == "annoy" && $0.trees == trees }.sorted { $0.recall < $1.recall }
             guard !pts.isEmpty else { continue }
             let color = palette[i % palette.count]
             let path = pts.map { "\(x($0.recall)),\(y($0.qpsSingle))" }.joined(separator: " ")
             s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             for p in pts {
-                s += "<circle cx=\"\(x(p.recall))\" cy=\"\(y(p.qpsSingle))\" r=\"4\" fill=\"\(color)\"><title>trees \(trees), search_k \(p.searchK == -1 ? "auto" : String(p.searchK)) (\(p.effectiveSearchK)): recall \(String(format: "%.3f", p.recall)), \(Int(p.qpsSingle)) q/s</title></circle>\n"
+                s += "<circle cx=\"\(x(p.recall))\" cy=\"\(y(p.qpsSingle))\" r=\"4\" fill=\"\(color)\"><title>trees \(trees), search_k \(Report.sk(p.searchK)) (\(p.effectiveSearchK ?? 0)): recall \(String(format: "%.3f", p.recall)), \(Int(p.qpsSingle)) q/s</title></circle>\n"
             }
             s += "<line x1=\"\(left + pw + 15)\" y1=\"\(legendY)\" x2=\"\(left + pw + 40)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2\"/><circle cx=\"\(left + pw + 27.5)\" cy=\"\(legendY)\" r=\"4\" fill=\"\(color)\"/>"
             s += "<text x=\"\(left + pw + 48)\" y=\"\(legendY + 4)\">\(trees) tree\(trees == 1 ? "" : "s")</text>\n"
+            legendY += 20
+        }
+        // One line per HNSW graph (M, ef_construction) through its ef points.
+        let graphs = (r.config.hnsw.map { g in g.ms.flatMap { m in g.efConstructions.map { (m, $0) } } }) ?? []
+        for (j, (m, efc)) in graphs.enumerated() {
+            let pts = runs.filter { $0.family == "hnsw" && $0.m == m && $0.efConstruction == efc }.sorted { $0.recall < $1.recall }
+            guard !pts.isEmpty else { continue }
+            let color = palette[(r.config.trees.count + j) % palette.count]
+            let path = pts.map { "\(x($0.recall)),\(y($0.qpsSingle))" }.joined(separator: " ")
+            s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>\n"
+            for p in pts {
+                s += "<rect x=\"\(x(p.recall) - 4)\" y=\"\(y(p.qpsSingle) - 4)\" width=\"8\" height=\"8\" fill=\"\(color)\"><title>HNSW M \(m), ef_construction \(efc), ef \(p.ef ?? 0): recall \(String(format: "%.3f", p.recall)), \(Int(p.qpsSingle)) q/s</title></rect>\n"
+            }
+            s += "<line x1=\"\(left + pw + 15)\" y1=\"\(legendY)\" x2=\"\(left + pw + 40)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/><rect x=\"\(left + pw + 23.5)\" y=\"\(legendY - 4)\" width=\"8\" height=\"8\" fill=\"\(color)\"/>"
+            s += "<text x=\"\(left + pw + 48)\" y=\"\(legendY + 4)\">HNSW M\(m) efc\(efc)</text>\n"
             legendY += 20
         }
         // Exact search reference.
@@ -57,7 +73,7 @@ public enum SVGPlot {
         s += "<path d=\"M \(ex) \(ey - 8) L \(ex + 3) \(ey - 2) L \(ex + 8) \(ey - 2) L \(ex + 4) \(ey + 2) L \(ex + 6) \(ey + 8) L \(ex) \(ey + 4) L \(ex - 6) \(ey + 8) L \(ex - 4) \(ey + 2) L \(ex - 8) \(ey - 2) L \(ex - 3) \(ey - 2) Z\" fill=\"black\"><title>exact search (BLAS, batched): \(Int(r.exact.qps)) q/s</title></path>\n"
         s += "<path d=\"M \(left + pw + 27.5) \(legendY - 7) l 3 6 l 5 0 l -4 4 l 2 6 l -6 -4 l -6 4 l 2 -6 l -4 -4 l 5 0 Z\" fill=\"black\"/>"
         s += "<text x=\"\(left + pw + 48)\" y=\"\(legendY + 4)\">exact (BLAS)</text>\n"
-        s += "<text x=\"\(left + pw + 15)\" y=\"\(legendY + 30)\" font-size=\"11\" fill=\"#555\">points: search_k</text>\n"
+        s += "<text x=\"\(left + pw + 15)\" y=\"\(legendY + 30)\" font-size=\"11\" fill=\"#555\">points: search_k (annoy), ef (HNSW)</text>\n"
         s += "</svg>\n"
         return s
     }

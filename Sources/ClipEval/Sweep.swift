@@ -1,6 +1,6 @@
 // The runner: builds one forest per tree count, queries it at every (k, search_k), stores raw
 // per-query ids and times, then measures recall and latency from them (ann-benchmarks' split of
-// running, measuring and plotting).
+// running, measuring and plotting). HNSW graphs are the second family (HNSWSweep.swift).
 import AnnoyIndex
 import ClipCore
 import Foundation
@@ -21,10 +21,13 @@ public struct SweepConfig: Codable, Sendable {
     public var out: String
     public var commit: String
     public var buildConfiguration: String
+    /// The HNSW grid (nil or empty lists: no HNSW runs).
+    public var hnsw: HNSWGrid?
 
     public init(base: String, queries: String, groundTruth: String?, metric: Metric, trees: [Int], searchKs: [Int],
                 ks: [Int], seed: UInt64, buildThreads: [Int], queryThreads: Int, out: String, commit: String,
-                buildConfiguration: String) {
+                buildConfiguration: String, hnsw: HNSWGrid? = nil) {
+        self.hnsw = hnsw
         self.base = base; self.queries = queries; self.groundTruth = groundTruth; self.metric = metric
         self.trees = trees; self.searchKs = searchKs; self.ks = ks; self.seed = seed
         self.buildThreads = buildThreads; self.queryThreads = queryThreads; self.out = out
@@ -32,11 +35,33 @@ public struct SweepConfig: Codable, Sendable {
     }
 }
 
+/// M × ef_construction graphs, each queried at every ef (hnswlib's names).
+public struct HNSWGrid: Codable, Sendable {
+    public var ms: [Int]
+    public var efConstructions: [Int]
+    public var efs: [Int]
+    /// hnswlib's random_seed of every build.
+    public var seed: Int
+
+    public init(ms: [Int], efConstructions: [Int], efs: [Int], seed: Int = 100) {
+        self.ms = ms; self.efConstructions = efConstructions; self.efs = efs; self.seed = seed
+    }
+
+    public var runsPerK: Int { ms.count * efConstructions.count * efs.count }
+}
+
 public struct RunRecord: Codable, Sendable {
-    public var trees: Int
+    /// annoy or hnsw (exact search is SweepResult.exact).
+    public var family: String = "annoy"
+    /// Annoy's parameters (nil for other families).
+    public var trees: Int?
     public var k: Int
-    public var searchK: Int
-    public var effectiveSearchK: Int
+    public var searchK: Int?
+    public var effectiveSearchK: Int?
+    /// HNSW's parameters (nil for other families); hnswlib searches with max(ef, k).
+    public var m: Int? = nil
+    public var efConstruction: Int? = nil
+    public var ef: Int? = nil
     public var recall: Double
     public var p50Us: Double
     public var p99Us: Double
@@ -57,6 +82,7 @@ public struct RunRecord: Codable, Sendable {
 }
 
 public struct ExactRecord: Codable, Sendable {
+    public var family = "exact"
     public var seconds: Double
     public var qps: Double
     public var k: Int
@@ -90,7 +116,7 @@ public enum Sweep {
         let (gt, exact) = try groundTruth(c, base: base, queries: queries, k: maxK)
         try NPY.writeInts(gt.flatMap { $0.map(Int.init) }, rows: gt.count, cols: maxK, to: c.out + "/ground_truth.npy")
 
-        let grid = c.trees.count * c.ks.count * c.searchKs.count
+        let grid = c.trees.count * c.ks.count * c.searchKs.count + (c.hnsw?.runsPerK ?? 0) * c.ks.count
         let bar = ProgressBar(total: grid, label: "eval", unit: "runs", enabled: progress)
         var runs: [RunRecord] = []
         let indexPath = c.out + "/index.ann"
@@ -128,6 +154,7 @@ public enum Sweep {
                 }
             }
         }
+        runs += try runHNSW(c, base: base, queries: queries, gt: gt, bar: bar)
         bar.finish()
         return SweepResult(config: c, items: base.rows, dimension: base.cols, queryCount: queries.rows,
                            startedAt: started, exact: exact, runs: runs)

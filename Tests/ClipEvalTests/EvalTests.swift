@@ -106,6 +106,35 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(back.runs.count == 8 && back.config.commit == "test")
     }
 
+    @Test func sweepRunsHNSWBesideAnnoy() throws {
+        let dir = try tempDir()
+        try NPY.write(vectors(800, 16, seed: 3), to: dir + "/base.npy")
+        try NPY.write(vectors(30, 16, seed: 4), to: dir + "/q.npy")
+        let c = SweepConfig(base: dir + "/base.npy", queries: dir + "/q.npy", groundTruth: nil, metric: .euclidean,
+                            trees: [2], searchKs: [-1], ks: [1, 10], seed: 5, buildThreads: [1], queryThreads: 2,
+                            out: dir + "/out", commit: "test", buildConfiguration: "debug",
+                            hnsw: HNSWGrid(ms: [4, 8], efConstructions: [50], efs: [10, 100]))
+        let r = try Sweep.run(c, progress: false)
+        try Report.writeAll(r, to: c.out)
+        let h = r.runs.filter { $0.family == "hnsw" }, a = r.runs.filter { $0.family == "annoy" }
+        #expect(h.count == 8 && a.count == 2)
+        #expect(h.allSatisfy { $0.trees == nil && $0.searchK == nil && $0.m != nil && $0.ef != nil && $0.buildSeconds["1"] != nil && $0.indexBytes > 0 && $0.p50Us > 0 })
+        #expect(a.allSatisfy { $0.m == nil && $0.trees == 2 })
+        #expect(h.filter { $0.ef == 100 && $0.m == 8 }.allSatisfy { $0.recall > 0.9 })
+        let csv = try String(contentsOfFile: c.out + "/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv[0].hasPrefix("family,trees,k,search_k,effective_search_k,m,ef_construction,ef,recall,"))
+        #expect(csv.contains { $0.hasPrefix("hnsw,,10,,,8,50,100,") } && csv.contains { $0.hasPrefix("annoy,2,10,auto,20,,,,") })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: c.out + "/results.json"))) as! [String: Any]
+        let runs = json["runs"] as! [[String: Any]]
+        #expect(runs.contains { $0["family"] as? String == "hnsw" && $0["ef_construction"] as? Int == 50 && $0["trees"] == nil })
+        #expect((json["exact"] as! [String: Any])["family"] as? String == "exact")
+        #expect((json["config"] as! [String: Any])["hnsw"] != nil)
+        let svg = try String(contentsOfFile: c.out + "/plot.svg", encoding: .utf8)
+        #expect(svg.contains("HNSW M8 efc50") && svg.contains("2 trees"))
+        let md = try String(contentsOfFile: c.out + "/report.md", encoding: .utf8)
+        #expect(md.contains("| M | ef_construction | k | ef |"))
+    }
+
     @Test func groundTruthWithTooFewColumns() throws {
         let dir = try tempDir()
         try NPY.write(vectors(100, 8, seed: 3), to: dir + "/base.npy")
