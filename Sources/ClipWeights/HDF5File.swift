@@ -38,9 +38,15 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     /// Opens `path` read-only. Distinguishes a missing file, a non-HDF5 file and a damaged one.
+    /// Run before libhdf5 touches a file, when set: the CLI sets it to read the file's metadata first in a
+    /// child process under a memory and time budget (libhdf5 1.10 trusts sizes inside some damaged files
+    /// and can allocate without bound), so such a file is refused instead of exhausting the machine.
+    nonisolated(unsafe) public static var preflight: ((String) throws -> Void)?
+
     public init(path: String) throws {
         self.path = path
         try RegularFile.require(path)  // libhdf5 would block on a FIFO
+        try HDF5File.preflight?(path)
         let probe = try HDF5File.lock.locked { chdf5_is_hdf5(path) }
         if probe != 1 {
             // Tell apart "missing/unreadable" from "not HDF5" with a plain open.

@@ -1,6 +1,7 @@
 // The root command: one subcommand per job, each in its own file. Commands compose libraries;
 // no algorithm lives here.
 import ArgumentParser
+import ClipWeights
 import Foundation
 
 @main
@@ -16,7 +17,7 @@ struct CLIPWB: AsyncParsableCommand {
         version: ClipwbVersion.string,
         subcommands: [
             Doctor.self, Convert.self, Inspect.self, Tokenize.self, Preprocess.self, Embed.self, Verify.self,
-            IndexCommand.self, Eval.self, Ingest.self, Serve.self, Benchmark.self,
+            IndexCommand.self, Eval.self, Ingest.self, Serve.self, Benchmark.self, CheckHDF5.self,
         ]
     )
 
@@ -24,6 +25,7 @@ struct CLIPWB: AsyncParsableCommand {
     /// 0 ok, 1 a check failed, 2 bad input or usage) instead of EX_USAGE (64), with `error:` as
     /// every other clipwb error line.
     static func main() async {
+        if ProcessInfo.processInfo.environment["CLIPWB_HDF5_CHILD"] == nil { HDF5File.preflight = HDF5Containment.check }
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {
