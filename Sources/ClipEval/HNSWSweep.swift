@@ -72,11 +72,7 @@ extension Sweep {
         let t0 = Clock.now()
         _ = try ix.search(queries, k: k, threads: c.queryThreads)
         let batchSeconds = Clock.now() - t0
-        let idsPath = "raw/\(name)-ids.npy", timesPath = "raw/\(name)-us.npy"
-        try NPY.writeInts(all.flatMap { row in row.map(Int.init) + [Int](repeating: -1, count: k - row.count) },
-                          rows: queries.rows, cols: k, to: c.out + "/" + idsPath)
-        try NPY.write(Matrix(rows: queries.rows, cols: 1, data: times.map(Float.init)), to: c.out + "/" + timesPath)
-        let recall = Metrics.recall(metric: c.metric, base: base, queries: queries, groundTruth: gt, results: all, k: k)
+        let (idsPath, timesPath, recall) = try recordRaw(name, ids: all, times: times, k: k, c: c, base: base, queries: queries, gt: gt)
         return RunRecord(family: "hnsw", trees: nil, k: k, searchK: nil, effectiveSearchK: nil,
                          recall: Metrics.mean(recall), p50Us: Metrics.percentile(times, 50),
                          p99Us: Metrics.percentile(times, 99), meanUs: Metrics.mean(times),

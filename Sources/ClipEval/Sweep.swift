@@ -177,11 +177,7 @@ public enum Sweep {
         let t0 = Clock.now()
         _ = ix.search(queries, k: k, searchK: searchK, threads: c.queryThreads)
         let batchSeconds = Clock.now() - t0
-        let idsPath = "raw/\(name)-ids.npy", timesPath = "raw/\(name)-us.npy"
-        try NPY.writeInts(all.flatMap { row in row.map(Int.init) + [Int](repeating: -1, count: k - row.count) },
-                          rows: queries.rows, cols: k, to: c.out + "/" + idsPath)
-        try NPY.write(Matrix(rows: queries.rows, cols: 1, data: times.map(Float.init)), to: c.out + "/" + timesPath)
-        let recall = Metrics.recall(metric: c.metric, base: base, queries: queries, groundTruth: gt, results: all, k: k)
+        let (idsPath, timesPath, recall) = try recordRaw(name, ids: all, times: times, k: k, c: c, base: base, queries: queries, gt: gt)
         return RunRecord(trees: 0, k: k, searchK: searchK, effectiveSearchK: searchK == -1 ? k * ix.treeCount : searchK,
                          recall: Metrics.mean(recall), p50Us: Metrics.percentile(times, 50),
                          p99Us: Metrics.percentile(times, 99), meanUs: Metrics.mean(times),
@@ -192,6 +188,18 @@ public enum Sweep {
     }
 
     /// Ground truth from a file (ids; at least max k columns) or from exact BLAS search.
+    /// Writes a run's result ids (padded with -1 to k) and per-query µs under raw/, and scores the ids
+    /// against the ground truth: (ids path, times path, per-query recall). Every family's runs go through here.
+    static func recordRaw(_ name: String, ids all: [[Int32]], times: [Double], k: Int, c: SweepConfig, base: Matrix,
+                          queries: Matrix, gt: [[Int32]]) throws -> (String, String, [Double]) {
+        let idsPath = "raw/\(name)-ids.npy", timesPath = "raw/\(name)-us.npy"
+        try NPY.writeInts(all.flatMap { row in row.map(Int.init) + [Int](repeating: -1, count: k - row.count) },
+                          rows: queries.rows, cols: k, to: c.out + "/" + idsPath)
+        try NPY.write(Matrix(rows: queries.rows, cols: 1, data: times.map(Float.init)), to: c.out + "/" + timesPath)
+        let recall = Metrics.recall(metric: c.metric, base: base, queries: queries, groundTruth: gt, results: all, k: k)
+        return (idsPath, timesPath, recall)
+    }
+
     static func groundTruth(_ c: SweepConfig, base: Matrix, queries: Matrix, k: Int) throws -> ([[Int32]], ExactRecord) {
         let exact = ExactSearch(base: base, metric: c.metric)
         let t0 = Clock.now()

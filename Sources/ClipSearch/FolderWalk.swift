@@ -41,7 +41,7 @@ enum FolderWalk {
 
     static func imageFiles(in folders: [String], skipping catalogDir: String?, ignored: inout Int) throws -> [File] {
         let fm = FileManager.default
-        let skip = catalogDir.map(absolute) ?? "\u{0}"  // no path equals or starts with NUL
+        let skip = catalogDir.map(absolute)
         var out: [File] = []
         for folder in folders {
             var isDir: ObjCBool = false
@@ -55,7 +55,7 @@ enum FolderWalk {
             var names: [String] = []
             while let rel = walker.nextObject() as? String {
                 let full = root + "/" + rel
-                if catalogDir != nil, full == skip || full.hasPrefix(skip + "/") { walker.skipDescendants(); continue }
+                if let skip, full == skip || full.hasPrefix(skip + "/") { walker.skipDescendants(); continue }
                 if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
                 var st = stat()
                 guard lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }

@@ -41,7 +41,25 @@ enum HDF5Containment {
         return 2048 + (stat(path, &st) == 0 ? Int(st.st_size) >> 20 : 0)
     }
 
+    /// Files already read safely in a child (by device, inode, size and change time), so a command that
+    /// opens one file several times pays for one child.
+    nonisolated(unsafe) static var checked = Set<String>()
+    static let lock = NSLockLike()
+
+    static func identity(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
+    }
+
     static func check(_ path: String) throws {
+        let id = identity(path)
+        if let id, lock.locked({ checked.contains(id) }) { return }
+        try spawnCheck(path)
+        if let id { lock.locked { _ = checked.insert(id) } }
+    }
+
+    static func spawnCheck(_ path: String) throws {
         let memoryMb = budgetMb(path)
         let exe = "/proc/self/exe"
         var pid: pid_t = 0
