@@ -180,6 +180,8 @@ public final class BoundedQueue: @unchecked Sendable {
     private let lock = NSLockLike()
     private var pending = 0
     public private(set) var refused = 0
+    /// Jobs running or waiting.
+    public var queued: Int { lock.locked { pending } }
 
     public init(label: String, concurrency: Int, maxWaiting: Int) {
         queue = OperationQueue()

@@ -210,3 +210,27 @@ func withLimitedServer(_ service: SearchService, token: String? = nil, limits: C
         #expect(counter.current == 2)
     }
 }
+
+@Suite struct DecodeQueueTests {
+    /// Past `concurrency` running and `maxWaiting` waiting, a job is refused at once (503 server.busy);
+    /// once one finishes, the next is admitted again.
+    @Test func refusesPastItsBoundAndAdmitsAgainAfter() async throws {
+        let q = BoundedQueue(label: "test-decode", concurrency: 1, maxWaiting: 1)
+        let gate = DispatchSemaphore(value: 0)
+        let first = Task { try await q.run { gate.wait(); return 1 } }
+        let second = Task { try await q.run { 2 } }
+        for _ in 0..<10_000 where q.queued < 2 { try await Task.sleep(nanoseconds: 1_000_000) }
+        #expect(q.queued == 2)
+        do {
+            _ = try await q.run { 3 }
+            Issue.record("a third job was admitted past the bound")
+        } catch let e as SearchError {
+            #expect(e.code == "server.busy")
+        }
+        #expect(q.refused == 1)
+        gate.signal()
+        #expect(try await first.value == 1)
+        #expect(try await second.value == 2)
+        #expect(try await q.run { 4 } == 4)  // room again
+    }
+}
