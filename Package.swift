@@ -46,8 +46,10 @@ let package = Package(
                 swiftSettings: v5 + [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "HNSWIndex", dependencies: ["ClipCore", "CHNSW"], swiftSettings: v5),
         .target(name: "ClipEval", dependencies: ["ClipCore", "AnnoyIndex", "HNSWIndex", "CBLAS", "CHDF5"], swiftSettings: v5),
+        // The embedding stage: weights → model + its tokenizer and preprocessing → embeddings (CLI and server).
+        .target(name: "ClipEmbed", dependencies: ["ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel"], swiftSettings: v5),
         .target(name: "ClipSearch", dependencies: [
-            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex", "ClipEval",
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "AnnoyIndex", "ClipEval",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .target(name: "ClipServer", dependencies: [
@@ -55,7 +57,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .executableTarget(name: "clipwb", dependencies: [
-            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "AnnoyIndex", "HNSWIndex",
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "AnnoyIndex", "HNSWIndex",
             "ClipEval", "ClipSearch", "ClipServer", "CBLAS", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),

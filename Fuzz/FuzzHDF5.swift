@@ -40,7 +40,7 @@ public func fuzzHDF5(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard size <= maxBytes else { return 0 }
     return Fuzz.run(data, size) { bytes in
         try Fuzz.withTempFile(bytes, suffix: ".h5") { path in
-            let w = try HDF5Weights(path: path)
+            let w = try HDF5Model(path: path)
             _ = try w.load()
         }
     }

@@ -4,7 +4,7 @@ import ClipCore
 import ClipWeights
 
 func fuzzSeeds() throws -> [String: [UInt8]] {
-    let weights = CLIPWeights(config: WeightsSeeds.config, source: "fuzz seed", arrays: WeightsSeeds.tensors())
+    let weights = CLIPWeights(spec: WeightsSeeds.config, source: "fuzz seed", arrays: WeightsSeeds.tensors())
     var out: [String: [UInt8]] = [:]
     for dtype in WeightDType.allCases {
         out["tiny-\(dtype.rawValue).safetensors"] = try Fuzz.written {

@@ -429,6 +429,31 @@ int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, do
     return rc;
 }
 
+/// A 1-D (or scalar) numeric attribute of at most `max_count` values, read as doubles. Refuses other classes,
+/// ranks above 1 and longer arrays before H5Aread, so the buffer is never overrun.
+long chdf5_read_attr_doubles(chdf5_id file, const char *path, const char *name, double *out, size_t max_count,
+                             char *err, size_t errlen) {
+    hid_t a = open_attr(file, path, name, err, errlen);
+    if (a < 0) return -1;
+    long rc = -1;
+    hid_t sp = H5Aget_space(a);
+    int rank = 0;
+    uint64_t dims[8] = {0};
+    long long n = sp < 0 ? -1 : space_shape(sp, &rank, dims);
+    if (sp >= 0) H5Sclose(sp);
+    if (require_class(a, name, 1, 1, 0, err, errlen) < 0) {
+        /* message set */
+    } else if (n < 1 || rank > 1 || (unsigned long long)n > max_count) {
+        if (err) snprintf(err, errlen, "attribute '%s' holds %lld values in %d dimensions, expected 1 to %zu numbers", name, n, rank, max_count);
+    } else if (H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0) {
+        rc = (long)n;
+    } else {
+        fail(err, errlen, "cannot read attribute as numbers");
+    }
+    H5Aclose(a);
+    return rc;
+}
+
 static hid_t lcpl_intermediate(void) {
     hid_t p = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(p, 1);

@@ -1,5 +1,5 @@
-// The small row kernels around the GEMMs: LayerNorm (openai/CLIP's fp32 LayerNorm, ε = 1e-5), QuickGELU
-// `x·σ(1.702x)`, softmax; each SIMD16 with a scalar tail, each with a naive Double twin for the tests.
+// The small row kernels around the GEMMs: LayerNorm (fp32, ε from the spec, 1e-5 for OpenAI), QuickGELU
+// `x·σ(1.702x)`, exact GELU, softmax; each SIMD16 with a scalar tail, each with a naive Double twin for the tests.
 import Foundation
 
 typealias V16 = SIMD16<Float>
@@ -40,29 +40,62 @@ enum Kernels {
 
     /// out[0..<w] = (x − mean) / sqrt(var + ε) · gamma + beta over one row (biased variance, as torch).
     static func layerNorm(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, width w: Int,
-                          gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>) {
-        precondition(w % 16 == 0, "layer width must be a multiple of 16")
+                          gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float = layerNormEps) {
+        let body = w - w % 16
         var acc = V16()
-        for i in stride(from: 0, to: w, by: 16) { acc += load(x + i) }
-        let mean = acc.sum() / Float(w)
+        for i in stride(from: 0, to: body, by: 16) { acc += load(x + i) }
+        var total = acc.sum()
+        for i in body..<w { total += x[i] }
+        let mean = total / Float(w)
         var sq = V16()
-        for i in stride(from: 0, to: w, by: 16) {
+        for i in stride(from: 0, to: body, by: 16) {
             let d = load(x + i) - mean
             sq += d * d
         }
-        let inv = 1 / (sq.sum() / Float(w) + layerNormEps).squareRoot()
-        for i in stride(from: 0, to: w, by: 16) {
+        var sqTotal = sq.sum()
+        for i in body..<w { sqTotal += (x[i] - mean) * (x[i] - mean) }
+        let inv = 1 / (sqTotal / Float(w) + eps).squareRoot()
+        for i in stride(from: 0, to: body, by: 16) {
             store((load(x + i) - mean) * inv * load(gamma + i) + load(beta + i), out + i)
         }
+        for i in body..<w { out[i] = (x[i] - mean) * inv * gamma[i] + beta[i] }
     }
 
     /// x += bias, then x = x·σ(1.702x), over one row (c_fc's output; bias fused here, not in the GEMM).
     static func biasQuickGELU(_ x: UnsafeMutablePointer<Float>, width w: Int, bias: UnsafePointer<Float>) {
-        precondition(w % 16 == 0, "MLP width must be a multiple of 16")
-        for i in stride(from: 0, to: w, by: 16) {
-            let v = load(x + i) + load(bias + i)
-            store(v / (1 + exp(v * -quickGELUAlpha)), x + i)
+        eachBlock(x, width: w, bias: bias) { v in v / (1 + exp(v * -quickGELUAlpha)) }
+    }
+
+    /// x += bias, then x = GELU(x) = x·Φ(x) with the exact erf (torch's nn.GELU(), HF "gelu"), over one row.
+    /// Φ comes from erfc(z) ≈ t·exp(−z² + P(t)), t = 1/(1 + z/2) (Numerical Recipes' erfcc, relative error
+    /// < 1.2e-7): GELU(x) = x − x·erfc(x/√2)/2 for x ≥ 0 and x·erfc(|x|/√2)/2 below.
+    static func biasGELU(_ x: UnsafeMutablePointer<Float>, width w: Int, bias: UnsafePointer<Float>) {
+        eachBlock(x, width: w, bias: bias) { v in
+            let z = v.replacing(with: -v, where: v .< 0) * 0.70710678118654752
+            let t = 1 / (1 + 0.5 * z)
+            var p = V16(repeating: 0.17087277)
+            p = p * t - 0.82215223
+            p = p * t + 1.48851587
+            p = p * t - 1.13520398
+            p = p * t + 0.27886807
+            p = p * t - 0.18628806
+            p = p * t + 0.09678418
+            p = p * t + 0.37409196
+            p = p * t + 1.00002368
+            let half = 0.5 * v * t * exp(p * t - 1.26551223 - z * z)
+            return (v - half).replacing(with: half, where: v .< 0)
         }
+    }
+
+    /// x[0..<w] = f(x + bias) in 16-lane blocks; the tail goes through one padded block.
+    @inline(__always) static func eachBlock(_ x: UnsafeMutablePointer<Float>, width w: Int, bias: UnsafePointer<Float>, _ f: (V16) -> V16) {
+        let body = w - w % 16
+        for i in stride(from: 0, to: body, by: 16) { store(f(load(x + i) + load(bias + i)), x + i) }
+        guard body < w else { return }
+        var tail = V16()
+        for j in body..<w { tail[j - body] = x[j] + bias[j] }
+        let r = f(tail)
+        for j in body..<w { x[j] = r[j - body] }
     }
 
     /// In-place softmax over one row of `n` scores (max subtracted first, as torch).
@@ -89,11 +122,15 @@ enum Kernels {
 
     // MARK: naive twins (Double, libm) for the kernel tests
 
-    static func naiveLayerNorm(_ x: [Float], gamma: [Float], beta: [Float]) -> [Float] {
+    static func naiveGELU(_ x: [Float]) -> [Float] {
+        x.map { v in Float(0.5 * Double(v) * (1 + Foundation.erf(Double(v) / 2.0.squareRoot()))) }
+    }
+
+    static func naiveLayerNorm(_ x: [Float], gamma: [Float], beta: [Float], eps: Float = layerNormEps) -> [Float] {
         let n = Double(x.count)
         let mean = x.reduce(0.0) { $0 + Double($1) } / n
         let variance = x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
-        return x.indices.map { Float((Double(x[$0]) - mean) / (variance + Double(layerNormEps)).squareRoot() * Double(gamma[$0]) + Double(beta[$0])) }
+        return x.indices.map { Float((Double(x[$0]) - mean) / (variance + Double(eps)).squareRoot() * Double(gamma[$0]) + Double(beta[$0])) }
     }
 
     static func naiveQuickGELU(_ x: [Float]) -> [Float] {

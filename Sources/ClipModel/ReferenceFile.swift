@@ -45,7 +45,7 @@ public struct ReferenceFile: Sendable {
     }
 
     /// The reference must have been made for a model of this configuration.
-    public func check(against c: CLIPConfig) throws {
+    public func check(against c: ModelSpec) throws {
         guard imageEmbeddings.cols == c.embedDim, textEmbeddings.cols == c.embedDim else {
             throw ModelError("verify.mismatch", "the reference's embeddings have \(imageEmbeddings.cols) dimensions but the weights' embed_dim is \(c.embedDim); pass the weights this reference was made with")
         }

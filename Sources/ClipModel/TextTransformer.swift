@@ -6,24 +6,24 @@ import ClipCore
 import ClipWeights
 
 struct TextTransformer {
-    let config: CLIPConfig
+    let spec: ModelSpec
     let tokenEmbedding: WeightMatrix
     let positionalEmbedding, lnFinalWeight, lnFinalBias, textProjection: UnsafePointer<Float>
     let blocks: [ResidualAttentionBlock]
 
     init(_ weights: CLIPWeights) throws {
-        let c = weights.config
-        config = c
-        let w = c.transformerWidth
+        let c = weights.spec
+        spec = c
+        let w = c.text.transformer.width
         func t(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
             try ModelTensors.pointer(weights, name, shape)
         }
-        tokenEmbedding = try ModelTensors.matrix(weights, "token_embedding.weight", [c.vocabSize, w])
-        positionalEmbedding = try t("positional_embedding", [c.contextLength, w])
+        tokenEmbedding = try ModelTensors.matrix(weights, "token_embedding.weight", [c.text.vocabSize, w])
+        positionalEmbedding = try t("positional_embedding", [c.text.contextLength, w])
         lnFinalWeight = try t("ln_final.weight", [w]); lnFinalBias = try t("ln_final.bias", [w])
         textProjection = try t("text_projection", [w, c.embedDim])
-        blocks = try (0..<c.transformerLayers).map {
-            try ResidualAttentionBlock(weights, prefix: "transformer.resblocks.\($0).", width: w, heads: c.transformerHeads)
+        blocks = try (0..<c.text.transformer.layers).map {
+            try ResidualAttentionBlock(weights, prefix: "transformer.resblocks.\($0).", spec: c.text.transformer)
         }
     }
 
@@ -36,14 +36,14 @@ struct TextTransformer {
 
     /// The sequence lengths the encoder runs: through the end token, or the whole context when `full`.
     func layout(_ tokens: [Int32], count: Int, full: Bool) -> SequenceLayout {
-        let n = config.contextLength
+        let n = spec.text.contextLength
         let ends = (0..<count).map { s in Self.endPosition(tokens[(s * n)..<((s + 1) * n)]) }
         return SequenceLayout(lengths: full ? Array(repeating: n, count: count) : ends.map { $0 + 1 }, causal: true, readouts: ends)
     }
 
     /// tokens: [count, contextLength] ids (validated by the caller) → out: [count, embedDim].
     func forward(tokens: [Int32], layout: SequenceLayout, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
-        let w = config.transformerWidth, n = config.contextLength
+        let w = spec.text.transformer.width, n = spec.text.contextLength
         let x = ws.x, h = ws.h
         // x[start_s + t] = token_embedding[tokens[s, t]] + positional_embedding[t]
         tokens.withUnsafeBufferPointer { ids in
@@ -62,9 +62,9 @@ struct TextTransformer {
         // x now holds one end-token row per sequence: out = ln_final(x + pending) @ text_projection: [w, embedDim]
         for r in 0..<layout.count {
             if let p = pending { Rows.add(x + r * w, p, w) }
-            Kernels.layerNorm(x + r * w, h + r * w, width: w, gamma: lnFinalWeight, beta: lnFinalBias)
+            Kernels.layerNorm(x + r * w, h + r * w, width: w, gamma: lnFinalWeight, beta: lnFinalBias, eps: spec.text.transformer.layerNormEps)
         }
-        GEMM.matmul(h, lda: w, textProjection, ldb: config.embedDim, transB: false, out, ldc: config.embedDim,
-                    m: layout.count, n: config.embedDim, k: w)
+        GEMM.matmul(h, lda: w, textProjection, ldb: spec.embedDim, transB: false, out, ldc: spec.embedDim,
+                    m: layout.count, n: spec.embedDim, k: w)
     }
 }

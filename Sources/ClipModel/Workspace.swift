@@ -15,20 +15,22 @@ final class Workspace {
     let ctx: UnsafeMutablePointer<Float>
     /// in_proj output [tokens, 3·width].
     let qkv: UnsafeMutablePointer<Float>
-    /// MLP hidden [tokens, 4·width]; also holds the ViT's im2col patches and patch embeddings.
+    /// MLP hidden [tokens, mlpWidth]; also holds the ViT's im2col patches and patch embeddings.
     let f: UnsafeMutablePointer<Float>
     /// Per-worker attention scratch.
     let attention: UnsafeMutablePointer<Float>
 
     let longest: Int
+    let headDim: Int
     let fCount: Int
 
-    /// `minF`: floats `f` must hold at least (the ViT's patches may need more than tokens·4·width).
-    init(tokens: Int, width: Int, longest: Int, headDim: Int, threads: Int, minF: Int = 0) {
+    /// `minF`: floats `f` must hold at least (the ViT's patches may need more than tokens·mlpWidth).
+    init(tokens: Int, width: Int, mlpWidth: Int, longest: Int, headDim: Int, threads: Int, minF: Int = 0) {
         self.tokens = tokens
         self.width = width
         self.longest = longest
-        fCount = max(tokens * 4 * width, minF)
+        self.headDim = headDim
+        fCount = max(tokens * mlpWidth, minF)
         let att = threads * Attention.scratchCount(longest: longest, headDim: headDim)
         let sizes = [tokens * width, tokens * width, tokens * width, tokens * 3 * width, fCount, att]
         storage = FloatBuffer(count: sizes.reduce(0, +))
@@ -47,14 +49,15 @@ final class WorkspaceCache: @unchecked Sendable {
     private var cached: Workspace?
     private let lock = NSLockLike()
 
-    func take(tokens: Int, width: Int, longest: Int, headDim: Int, threads: Int, minF: Int = 0) -> Workspace {
+    func take(tokens: Int, width: Int, mlpWidth: Int, longest: Int, headDim: Int, threads: Int, minF: Int = 0) -> Workspace {
         lock.locked {
-            if let w = cached, w.tokens >= tokens, w.width == width, w.longest >= longest, w.fCount >= minF {
+            if let w = cached, w.tokens >= tokens, w.width == width, w.longest >= longest, w.headDim == headDim,
+               w.fCount >= max(minF, tokens * mlpWidth) {
                 cached = nil
                 return w
             }
             cached = nil
-            return Workspace(tokens: tokens, width: width, longest: longest, headDim: headDim, threads: threads, minF: minF)
+            return Workspace(tokens: tokens, width: width, mlpWidth: mlpWidth, longest: longest, headDim: headDim, threads: threads, minF: minF)
         }
     }
 

@@ -2,6 +2,7 @@
 // ClipTokenizer's clip.tokenize (truncating), ClipModel's encode_image / encode_text, then
 // L2-normalization (as the reference demo does before indexing).
 import ClipCore
+import ClipEmbed
 import ClipImage
 import ClipModel
 import ClipTokenizer
@@ -10,20 +11,17 @@ import ClipWeights
 public final class CLIPEmbedder: Embedder, @unchecked Sendable {
     public let model: CLIPModel
     public let modelName: String
-    public var dimension: Int { model.config.embedDim }
-    let tokenizer: CLIPTokenizer
+    public var dimension: Int { model.spec.embedDim }
+    let text: TextEmbedder
     let preprocess: CLIPPreprocess
 
     /// Loads the weights (HDF5 export or converted safetensors) and the tokenizer. A server passes
     /// `backing: .privateCopy`, so replacing the weights file under it cannot kill it (SIGBUS).
     public init(weightsPath: String, backing: MappedFile.Backing = .mapping) throws {
-        let weights = try CLIPWeights.load(path: weightsPath, backing: backing)
-        model = try CLIPModel(weights: weights)
-        tokenizer = try CLIPTokenizer.shared()
-        preprocess = CLIPPreprocess(resolution: weights.config.imageResolution)
-        let c = weights.config
-        modelName = c == .vitB32 ? "ViT-B/32"
-            : "ViT-\(c.visionPatchSize) (\(c.visionLayers)×\(c.visionWidth) vision, \(c.transformerLayers)×\(c.transformerWidth) text)"
+        model = try ModelLoading.load(weightsPath, backing: backing)
+        text = TextEmbedder(model: model, batch: 64)
+        preprocess = Preprocessing.of(model.spec)
+        modelName = ModelNames.describe(model.spec)
     }
 
     public func prepareImage(_ bytes: [UInt8]) throws -> PreparedImage {
@@ -42,8 +40,8 @@ public final class CLIPEmbedder: Embedder, @unchecked Sendable {
     }
 
     public func embedTexts(_ texts: [String]) throws -> Matrix {
-        let rows = try tokenizer.tokenize(texts)  // [n, 77], truncated like clip.tokenize(truncate=True)
-        var m = try model.encodeTexts(rows)       // [n, embedDim]
+        let rows = try text.tokenize(texts)  // [n, 77], truncated like clip.tokenize(truncate=True)
+        var m = try model.encodeTexts(rows)  // [n, embedDim]
         m.normalizeRows()
         return m
     }

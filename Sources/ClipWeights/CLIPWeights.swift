@@ -13,7 +13,7 @@ public struct Tensor: @unchecked Sendable {
 }
 
 public final class CLIPWeights: @unchecked Sendable {
-    public let config: CLIPConfig
+    public let spec: ModelSpec
     /// Where the weights came from (the `source` attribute/metadata), free text.
     public let source: String
     private var tensors: [String: Tensor]
@@ -42,8 +42,8 @@ public final class CLIPWeights: @unchecked Sendable {
         }
     }
 
-    public init(config: CLIPConfig, source: String, tensors: [String: Tensor], pending: [String: Pending] = [:], owners: [AnyObject]) {
-        self.config = config
+    public init(spec: ModelSpec, source: String, tensors: [String: Tensor], pending: [String: Pending] = [:], owners: [AnyObject]) {
+        self.spec = spec
         self.source = source
         self.tensors = tensors
         self.pending = pending
@@ -51,7 +51,7 @@ public final class CLIPWeights: @unchecked Sendable {
     }
 
     /// Builds weights from in-memory arrays (tests, converters). Copies each array once.
-    public convenience init(config: CLIPConfig, source: String, arrays: [String: (shape: [Int], values: [Float])]) {
+    public convenience init(spec: ModelSpec, source: String, arrays: [String: (shape: [Int], values: [Float])]) {
         var map: [String: Tensor] = [:]
         var owners: [AnyObject] = []
         for (name, a) in arrays {
@@ -59,7 +59,7 @@ public final class CLIPWeights: @unchecked Sendable {
             owners.append(buf)
             map[name] = Tensor(name: name, shape: a.shape, data: UnsafeBufferPointer(buf.pointer))
         }
-        self.init(config: config, source: source, tensors: map, owners: owners)
+        self.init(spec: spec, source: source, tensors: map, owners: owners)
     }
 
     public var names: [String] { lock.locked { (Array(tensors.keys) + Array(pending.keys)).sorted() } }

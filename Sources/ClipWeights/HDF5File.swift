@@ -192,7 +192,11 @@ public final class HDF5File: @unchecked Sendable {
 
     /// One attribute value. `array` is an attribute holding several values (or none: shape [0] for an empty,
     /// H5S_NULL dataspace) where clip-hdf5 only ever stores one; it is described, never read.
-    public enum Attribute: Equatable { case string(String), int(Int), double(Double), array(shape: [Int]), other }
+    /// `doubles`: a short numeric array (1-D, at most `shortArray` values: `image_mean`, `image_std`).
+    public enum Attribute: Equatable { case string(String), int(Int), double(Double), doubles([Double]), array(shape: [Int]), other }
+
+    /// The longest numeric array attribute that is read (clip-hdf5 stores 3-value means and deviations).
+    public static let shortArray = 16
 
     /// Every attribute of the object at `objectPath` ("/" for the root).
     public func attributes(of objectPath: String) throws -> [String: Attribute] {
@@ -218,6 +222,13 @@ public final class HDF5File: @unchecked Sendable {
             var dims = [UInt64](repeating: 0, count: 8)
             let points = chdf5_attribute_shape(id, objectPath, name, &rank, &dims, &err, err.count)
             try check(points, err, "reading attribute \(name)")
+            if points > 1, rank == 1, points <= Int64(HDF5File.shortArray),
+               [2, 3].contains(chdf5_attribute_class(id, objectPath, name, &err, err.count)) {
+                var values = [Double](repeating: 0, count: HDF5File.shortArray)
+                let n = chdf5_read_attr_doubles(id, objectPath, name, &values, values.count, &err, err.count)
+                try check(n, err, "reading attribute \(name)")
+                return .doubles(Array(values.prefix(Int(n))))
+            }
             if points != 1 {
                 return .array(shape: rank == 0 ? [0] : dims.prefix(Int(min(rank, 8))).map { Int(exactly: $0) ?? -1 })
             }

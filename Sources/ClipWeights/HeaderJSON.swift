@@ -4,7 +4,7 @@
 // apart from other numbers, and nesting is bounded (a 100 MB header of `[[[[` must not exhaust the stack).
 
 /// One JSON value. Numbers that are not integers fitting `Int` keep their text, for messages.
-enum HeaderJSON {
+indirect enum HeaderJSON: @unchecked Sendable {
     case object([(key: String, value: HeaderJSON)])
     case array([HeaderJSON])
     case string(String)

@@ -23,13 +23,13 @@ public enum WeightDType: String, Codable, CaseIterable, Sendable {
 
 public enum SafetensorsWriter {
     public static let format = "clipwb-weights"
-    public static let formatVersion = 1
+    public static let formatVersion = 2
     static let alignment = 64
 
     /// Writes `weights` (OpenAI names) as `dtype` to `path`, atomically.
     public static func write(_ weights: CLIPWeights, dtype: WeightDType, to path: String,
                              metadata extra: [String: String] = [:]) throws {
-        let expected = StateDict.expected(weights.config)
+        let expected = ArchitectureRegistry.family(named: weights.spec.family)!.expected(weights.spec)
         // Aligned-size tensors first so every one of them starts on a 64-byte boundary.
         let ordered = expected.filter { $0.shape.reduce(1, *) * dtype.size % alignment == 0 }
             + expected.filter { $0.shape.reduce(1, *) * dtype.size % alignment != 0 }
@@ -38,7 +38,7 @@ public enum SafetensorsWriter {
         metadata["format_version"] = String(formatVersion)
         metadata["dtype"] = dtype.rawValue
         metadata["source"] = weights.source
-        metadata["clip_config"] = configJSON(weights.config)
+        metadata["clip_spec"] = weights.spec.json()
         var entries: [String] = []
         var offset = 0
         for (name, shape) in ordered {
@@ -69,10 +69,6 @@ public enum SafetensorsWriter {
                 }
             }
         }
-    }
-
-    static func configJSON(_ c: CLIPConfig) -> String {
-        "{" + CLIPConfig.argumentNames.map { "\"\($0)\":\(c[argument: $0]!)" }.joined(separator: ",") + "}"
     }
 
     static func jsonString(_ s: String) -> String {

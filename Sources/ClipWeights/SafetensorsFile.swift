@@ -2,7 +2,6 @@
 // touched (strict JSON without duplicate keys, length inside the file, offsets inside the data and tiling it
 // as the safetensors crate requires, byte counts matching dtype × shape), so a corrupt or truncated file is an
 // error, never a crash.
-import CKernels
 import ClipCore
 import Foundation
 
@@ -143,94 +142,5 @@ public struct SafetensorsFile {
         entries.values.sorted { $0.range.lowerBound < $1.range.lowerBound }.map {
             StoredTensor(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape, bytes: $0.range.count)
         }
-    }
-
-    /// The CLIP configuration: from `clip_config` metadata if present, else inferred from shapes; either way
-    /// checked against the tensors present and the data size (`ConfigInference.check`).
-    public func config() throws -> CLIPConfig {
-        let naming = KeyMapping.naming(of: entries.keys)
-        let shapes = KeyMapping.openaiShapes(from: entries.mapValues(\.shape), naming: naming)
-        let capacity = file.count - (8 + headerLength)
-        guard let text = metadata["clip_config"] else {
-            return try ConfigInference.infer(shapes: shapes, naming: naming, capacityBytes: capacity, file: file.path)
-        }
-        let members: [(key: String, value: HeaderJSON)]
-        do {
-            guard case .object(let m) = try HeaderJSON.parse(Array(text.utf8)) else {
-                throw WeightsError("config.inconsistent", "'\(file.path)' has clip_config metadata that is not a JSON object")
-            }
-            members = m
-        } catch let failure as HeaderJSON.Failure {
-            throw Self.error(failure, path: file.path, within: "the clip_config metadata")
-        }
-        var c = CLIPConfig.vitB32
-        for name in CLIPConfig.argumentNames {
-            guard let v = members.first(where: { $0.key == name })?.value else {
-                throw WeightsError("config.inconsistent", "'\(file.path)' clip_config metadata lacks '\(name)'")
-            }
-            guard case .integer(let n) = v else {
-                throw WeightsError("config.inconsistent", "'\(file.path)' clip_config metadata has \(name) \(v.text); it must be an integer")
-            }
-            c[argument: name] = n
-        }
-        try ConfigInference.check(c, shapes: shapes, naming: naming, capacityBytes: capacity, file: file.path)
-        return c
-    }
-
-    /// Float32 tensors are lent straight from the mapping. Halves are widened into one float32 arena on two
-    /// threads at load (`.widen`), or left in the mapping (`.direct`): float16 matrices are then read by the
-    /// encoders as they are and any other tensor is widened on its first use.
-    public func load(halves: HalfWeights = .standard) throws -> CLIPWeights {
-        let config = try config()
-        let expected = StateDict.expected(config)
-        var tensors: [String: Tensor] = [:]
-        var toWiden: [(Entry, Int)] = []  // (entry, offset in the float32 arena)
-        for (name, shape) in expected {
-            guard let e = entries[name] else {
-                throw WeightsError("weights.missing-tensor", "'\(file.path)' is missing tensor '\(name)'")
-            }
-            guard e.shape == shape || (shape.isEmpty && e.shape == [1]) else {
-                throw WeightsError("weights.shape", "tensor '\(name)' in '\(file.path)' has shape \(e.shape), expected \(shape) for this configuration")
-            }
-            if e.dtype == .f32 && e.range.lowerBound % 4 == 0, let base = file.baseAddress {
-                let p = (base + e.range.lowerBound).assumingMemoryBound(to: Float.self)
-                tensors[name] = Tensor(name: name, shape: shape, data: UnsafeBufferPointer(start: p, count: e.range.count / 4))
-            } else {
-                toWiden.append((e, 0))
-            }
-        }
-        if let extra = Set(entries.keys).subtracting(expected.map(\.name)).sorted().first {
-            throw WeightsError("weights.unexpected-tensor", "'\(file.path)' has tensor '\(extra)' that a CLIP ViT model with this configuration does not use")
-        }
-        // Smallest first, so the tensors `.direct` widens on use (norms, biases, embeddings, projections) share a
-        // few pages at the arena's start and the never-widened matrices' pages are never touched.
-        toWiden.sort { ($0.0.range.count, $0.0.name) < ($1.0.range.count, $1.0.name) }
-        var widenCount = 0
-        for i in toWiden.indices {
-            toWiden[i].1 = widenCount
-            widenCount += toWiden[i].0.range.count / toWiden[i].0.dtype.size
-        }
-        var owners: [AnyObject] = [file]
-        var pending: [String: CLIPWeights.Pending] = [:]
-        if widenCount > 0, let base = file.baseAddress {
-            let arena = try FloatArena(count: widenCount)
-            owners.append(arena)
-            for (e, off) in toWiden {
-                let n = e.range.count / e.dtype.size
-                let shape = e.shape == [1] ? [] : e.shape
-                let widen: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void
-                switch e.dtype {
-                case .f16: widen = { ck_f16_to_f32($0.assumingMemoryBound(to: UInt16.self), $1, $2) }
-                case .bf16: widen = { ck_bf16_to_f32($0.assumingMemoryBound(to: UInt16.self), $1, $2) }
-                case .f32: // unaligned float32 (not written by clipwb): copy
-                    widen = { UnsafeMutableRawPointer($1).copyMemory(from: $0, byteCount: $2 * 4) }
-                }
-                pending[e.name] = CLIPWeights.Pending(shape: shape, source: base + e.range.lowerBound, slot: arena.slice(off, n),
-                                                     isFloat16: e.dtype == .f16, widen: widen)
-            }
-        }
-        let weights = CLIPWeights(config: config, source: metadata["source"] ?? "unknown", tensors: tensors, pending: pending, owners: owners)
-        if halves == .widen { weights.materializeAll() }
-        return weights
     }
 }

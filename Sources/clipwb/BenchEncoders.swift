@@ -2,6 +2,7 @@
 // notebooks-export/bench_torch.py, interleaves rounds of ours and PyTorch's and takes medians).
 import ArgumentParser
 import ClipCore
+import ClipEmbed
 import ClipImage
 import ClipModel
 import ClipSearch
@@ -61,7 +62,7 @@ struct BenchEncoders: ParsableCommand {
             var ignored = 0
             let paths = Array(try ImageInputs.expand([images], ignored: &ignored).prefix(16))
             guard paths.count == 16 else { throw CoreError("bench.images", "\(images) holds \(paths.count) images; 16 are needed") }
-            let pre = CLIPPreprocess(resolution: model.config.imageResolution)
+            let pre = CLIPPreprocess(resolution: model.spec.imageResolution)
             let pixels = FloatBuffer(count: 16 * pre.count)
             func time(_ body: () throws -> Void) rethrows -> [Double] {
                 try body()  // warm-up

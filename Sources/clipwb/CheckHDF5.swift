@@ -25,8 +25,8 @@ struct CheckHDF5: ParsableCommand {
         alarm(seconds)
         HDF5File.preflight = nil
         do {
-            let h = try HDF5Weights(path: file)
-            _ = (h.rootAttributes.count, h.stored.count, h.naming)
+            let h = try HDF5Model(path: file)
+            _ = (h.weights.store.stored.count, h.naming, h.spec)
         } catch let e as ClipwbError {
             // A clean refusal is the parent's to report; the child only says the read was safe.
             FileHandle.standardError.write(Data(e.message.utf8))

@@ -6,17 +6,19 @@ import Foundation
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert clip-hdf5 weights into clipwb's compact, mmap-able weight file.",
+        abstract: "Convert CLIP weights into clipwb's compact, mmap-able weight file.",
         discussion: """
-        The output is a valid safetensors file (Python's `safetensors` loads it unchanged) whose metadata holds \
-        the CLIP configuration, the source, the format version and the sha256 of the source HDF5. Tensors are \
-        64-byte aligned and named as in OpenAI's state dict, whatever naming the HDF5 used (OpenAI, nested, \
-        Hugging Face).
+        Reads a clip-hdf5 file, a Hugging Face CLIPModel folder (config.json + model.safetensors + \
+        preprocessor_config.json), an open_clip hub folder (open_clip_config.json + open_clip_model.safetensors) \
+        or a safetensors file. The output is a valid safetensors file (Python's `safetensors` loads it unchanged) \
+        whose metadata holds the model spec (format version 2: towers, heads, activation, LayerScale, ε, \
+        preprocessing, tokenizer), the source, and the sha256 of the source weights file. Tensors are 64-byte \
+        aligned and named as in OpenAI's state dict, whatever naming the source used (OpenAI, nested, Hugging Face).
 
         f16 (the default) halves the file; f32 keeps the weights bit-identical and is used in place, with no copy.
         """)
 
-    @Argument(help: "The clip-hdf5 weights file (from notebooks-export/export_clip.py).")
+    @Argument(help: "The weights: a clip-hdf5 file (notebooks-export/export_clip.py), a safetensors file, or a Hugging Face / open_clip model folder.")
     var input: String
 
     @Argument(help: "Where to write the weight file (.safetensors).")
@@ -42,17 +44,18 @@ struct Convert: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let t0 = Clock.now()
-            let hdf5 = try HDF5Weights(path: input)
-            let weights = try hdf5.load()
-            let digest = try SHA256.hexDigest(ofFile: input)
+            let source = try WeightSource.open(input)
+            let weights = try source.load(halves: .widen)
+            let digest = try SHA256.hexDigest(ofFile: source.weightsFile)
             try SafetensorsWriter.write(weights, dtype: dtype, to: output, metadata: [
                 "source_sha256": digest,
-                "source_file": URL(fileURLWithPath: input).lastPathComponent,
-                "source_naming": hdf5.naming.rawValue,
+                "source_file": URL(fileURLWithPath: source.weightsFile).lastPathComponent,
+                "source_kind": source.kind.rawValue,
+                "source_naming": source.naming.rawValue,
                 "converted_by": "clipwb \(ClipwbVersion.string)",
             ])
             let s = Summary(input: input, output: output, dtype: dtype.rawValue, tensors: weights.names.count,
-                            parameters: weights.parameterCount, inputBytes: fileSize(input), outputBytes: fileSize(output),
+                            parameters: weights.parameterCount, inputBytes: fileSize(source.weightsFile), outputBytes: fileSize(output),
                             sourceSha256: digest, seconds: Clock.now() - t0)
             if json { try printJSON(s); return }
             print("converted \(input) → \(output)")

@@ -1,6 +1,7 @@
 // `clipwb embed`: CLIP embeddings of images or texts (encode_image / encode_text), as .npy or JSON.
 import ArgumentParser
 import ClipCore
+import ClipEmbed
 import ClipImage
 import ClipModel
 import ClipSearch
@@ -128,8 +129,8 @@ struct EmbedRun: ParsableCommand {
         let list = try imageList()
         let embedder = ImageEmbedder(model: model, batch: batch)
         let normalize = self.normalize
-        let shardModel = ShardModel(weightsSha256: try SHA256.hexDigest(ofFile: weights), spec: "\(model.config)",
-                                    dimension: model.config.embedDim, batchSize: batch) { paths in
+        let shardModel = ShardModel(weightsSha256: try SHA256.hexDigest(ofFile: WeightSource.open(weights).weightsFile), spec: model.spec.json(),
+                                    dimension: model.spec.embedDim, batchSize: batch) { paths in
             var r = try embedder.embed(paths: paths, strict: false)
             if normalize { r.embeddings.normalizeRows() }
             return (r.embeddings, r.kept, r.failed.map { SkippedFile(path: $0.path, reason: $0.message) })
@@ -176,113 +177,5 @@ struct EmbedRun: ParsableCommand {
                                      normalized: normalize, names: names, skipped: skipped, embeddings: rows))
             }
         }
-    }
-}
-
-enum ModelLoading {
-    /// Weights → model, with shape checks; errors name the file.
-    static func load(_ path: String, halves: HalfWeights) throws -> CLIPModel {
-        try CLIPModel(weights: CLIPWeights.load(path: path, halves: halves))
-    }
-}
-
-/// Decode + preprocess a batch in parallel, then one forward pass per batch; a progress bar past a handful.
-struct ImageEmbedder {
-    let model: CLIPModel
-    let batch: Int
-    static let progressAbove = 8
-
-    struct Result {
-        /// [kept.count, embed_dim], row i for kept[i].
-        var embeddings: Matrix
-        var kept: [String]
-        var failed: [(path: String, message: String)]
-    }
-
-    /// Embeds every readable image; one that cannot be read or decoded is skipped and reported
-    /// (or, with `strict`, thrown: the first such in input order).
-    func embed(paths: [String], strict: Bool = false) throws -> Result {
-        let pre = CLIPPreprocess(resolution: model.config.imageResolution)
-        let progress = paths.count > Self.progressAbove ? ProgressBar(total: paths.count, label: "embed", unit: "images") : nil
-        var data: [Float] = []
-        data.reserveCapacity(paths.count * model.config.embedDim)
-        var kept: [String] = [], failed: [(path: String, message: String)] = []
-        let buffer = FloatBuffer(count: min(batch, paths.count) * pre.count)
-        for start in stride(from: 0, to: paths.count, by: batch) {
-            let chunk = Array(paths[start..<min(paths.count, start + batch)])
-            let errors = Self.preprocess(chunk, pre, into: buffer.pointer.baseAddress!, pool: WorkerPool.shared)
-            if strict, let first = errors.compactMap({ $0 }).first { throw first }
-            // Close the gaps the failures left: rows of good images move up, in order.
-            var n = 0
-            for (i, e) in errors.enumerated() {
-                if let e {
-                    failed.append((chunk[i], (e as? any ClipwbError)?.message ?? "\(e)"))
-                    continue
-                }
-                if n != i {
-                    (buffer.pointer.baseAddress! + n * pre.count).update(from: buffer.pointer.baseAddress! + i * pre.count, count: pre.count)
-                }
-                kept.append(chunk[i])
-                n += 1
-            }
-            if n > 0 {
-                let e = try model.encodeImages(UnsafeBufferPointer(rebasing: buffer.pointer[0..<(n * pre.count)]), count: n)
-                data += e.data
-            }
-            progress?.advance(by: chunk.count)
-        }
-        progress?.finish()
-        return Result(embeddings: Matrix(rows: kept.count, cols: model.config.embedDim, data: data), kept: kept, failed: failed)
-    }
-
-    /// Preprocesses `paths` into [paths.count, 3, n, n] at `dst`, across the pool; returns each
-    /// path's error (nil where it succeeded).
-    static func preprocess(_ paths: [String], _ pre: CLIPPreprocess, into dst: UnsafeMutablePointer<Float>, pool: WorkerPool) -> [Error?] {
-        let errors = ErrorSlots(paths.count)
-        pool.parallelFor(paths.count) { i in
-            do {
-                let rgb = try pre.resizedCropped(ImageDecoder.decode(path: paths[i]))
-                pre.normalize(rgb, into: dst + i * pre.count)
-            } catch {
-                errors.set(i, error)
-            }
-        }
-        return errors.all
-    }
-
-    /// As `preprocess`, throwing the first error in input order.
-    static func preprocessAll(_ paths: [String], _ pre: CLIPPreprocess, into dst: UnsafeMutablePointer<Float>, pool: WorkerPool) throws {
-        if let first = preprocess(paths, pre, into: dst, pool: pool).compactMap({ $0 }).first { throw first }
-    }
-}
-
-/// Per-item error slots filled from pool threads.
-final class ErrorSlots: @unchecked Sendable {
-    private var slots: [Error?]
-    private let lock = NSLock()
-    init(_ n: Int) { slots = Array(repeating: nil, count: n) }
-    func set(_ i: Int, _ e: Error) { lock.lock(); slots[i] = e; lock.unlock() }
-    var all: [Error?] { lock.lock(); defer { lock.unlock() }; return slots }
-}
-
-struct TextEmbedder {
-    let model: CLIPModel
-    let batch: Int
-
-    func embed(_ texts: [String]) throws -> Matrix {
-        let tokenizer = try CLIPTokenizer.shared()
-        let rows = try tokenizer.tokenize(texts, contextLength: model.config.contextLength, truncate: true)
-        return try embed(tokens: rows.flatMap { $0 }, count: rows.count)
-    }
-
-    func embed(tokens: [Int32], count: Int) throws -> Matrix {
-        let n = model.config.contextLength
-        var out = Matrix(rows: count, cols: model.config.embedDim)
-        for start in stride(from: 0, to: count, by: batch) {
-            let m = min(batch, count - start)
-            let e = try model.encodeTexts(Array(tokens[(start * n)..<((start + m) * n)]), count: m)
-            out.data.replaceSubrange((start * out.cols)..<((start + m) * out.cols), with: e.data)
-        }
-        return out
     }
 }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import ClipCore
 import ClipSearch
+import ClipWeights
 import Foundation
 
 struct Ingest: AsyncParsableCommand {
@@ -103,7 +104,7 @@ struct Ingest: AsyncParsableCommand {
             return
         }
         let m = try JSONStyle.decoder().decode(ShardManifest.self, from: Data(RegularFile.contents(path)))
-        let sha = try SHA256.hexDigest(ofFile: weights)
+        let sha = try SHA256.hexDigest(ofFile: WeightSource.open(weights).weightsFile)
         guard m.weightsSha256 == sha else {
             throw SearchError("ingest.other-weights", "'\(npy)' was embedded with other weights (sha256 \(m.weightsSha256.prefix(12))…) than '\(weights)' (\(sha.prefix(12))…); pass those weights")
         }

@@ -1,6 +1,7 @@
 // `clipwb verify`: our tokenizer, preprocessing and encoders against a clip-reference file, stage by stage.
 import ArgumentParser
 import ClipCore
+import ClipEmbed
 import ClipImage
 import ClipModel
 import ClipTokenizer
@@ -59,7 +60,7 @@ struct Verify: ParsableCommand {
             let model = try ModelLoading.load(weights, halves: halves)
             let dtype = try StoredDType.of(weightsPath: weights)
             let cosine = tolerance ?? Tolerances.cosine(weights: dtype, reference: ref.weightsDType)
-            try ref.check(against: model.config)
+            try ref.check(against: model.spec)
             return try VerifyRun(model: model, ref: ref, imagesDir: images, batch: batch).run(
                 weightsDType: dtype, minCosine: cosine, pixelTolerance: pixelTolerance)
         }
@@ -86,22 +87,12 @@ enum Tolerances {
 /// The dtype a weights file stores its tensors in (most tensors'), as f32 / f16 / bf16.
 enum StoredDType {
     static func of(weightsPath path: String) throws -> String {
-        switch FileSniffer.kind(of: try MappedFile(path: path)) {
-        case .safetensors:
-            let counts = Dictionary(grouping: try SafetensorsFile(path: path).entries.values, by: { $0.dtype.rawValue })
-            return counts.max { $0.value.count < $1.value.count }?.key ?? "f32"
-        case .hdf5:
-            let f = try HDF5File(path: path)
-            var sizes: [Int: Int] = [:]
-            for d in try f.datasets(under: "/") {
-                let i = try f.info(d)
-                if i.kind == .float, i.count > 1 { sizes[i.elementSize, default: 0] += 1 }
-            }
-            let size = sizes.max { $0.value < $1.value }?.key ?? 4
-            return size == 2 ? "f16" : size == 8 ? "f64" : "f32"
-        default:
-            return "f32"
+        let store = try WeightSource.open(path).store
+        var counts: [String: Int] = [:]
+        for (k, shape) in store.shapes where shape.reduce(1, *) > 1 {
+            if let d = store.dtype(k) { counts[d.rawValue, default: 0] += 1 }
         }
+        return counts.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? "f32"
     }
 
     /// "float16"/"float32"/"bfloat16" (exporter attributes) → f16/f32/bf16.

@@ -1,5 +1,6 @@
 // The stages `clipwb verify` runs and the report it prints (text, or JSON with the field names).
 import ClipCore
+import ClipEmbed
 import ClipImage
 import ClipModel
 import ClipTokenizer
@@ -75,7 +76,7 @@ struct VerifyRun {
     func run(weightsDType: String, minCosine: Double, pixelTolerance: Double) throws -> VerifyReport {
         // Stage 1: tokens, exactly.
         let tokenizer = try CLIPTokenizer.shared()
-        let n = model.config.contextLength
+        let n = model.spec.contextLength
         let ours = try tokenizer.tokenize(ref.strings, contextLength: n, truncate: true)
         var exact = 0
         var firstMismatch: String?
@@ -101,7 +102,7 @@ struct VerifyRun {
             }
             return p
         }
-        let pre = CLIPPreprocess(resolution: model.config.imageResolution)
+        let pre = CLIPPreprocess(resolution: model.spec.imageResolution)
         let pixels = FloatBuffer(count: paths.count * pre.count)
         for start in stride(from: 0, to: paths.count, by: batch) {
             let chunk = Array(paths[start..<min(paths.count, start + batch)])
@@ -147,7 +148,7 @@ struct VerifyRun {
 
     private func encodeImages(_ pixels: UnsafeBufferPointer<Float>) throws -> Matrix {
         let per = ref.pixelsPerImage
-        var out = Matrix(rows: ref.imageCount, cols: model.config.embedDim)
+        var out = Matrix(rows: ref.imageCount, cols: model.spec.embedDim)
         for start in stride(from: 0, to: ref.imageCount, by: batch) {
             let m = min(batch, ref.imageCount - start)
             let e = try model.encodeImages(UnsafeBufferPointer(rebasing: pixels[(start * per)..<((start + m) * per)]), count: m)

@@ -14,7 +14,7 @@ import Testing
             arrays[n] = (t.shape, Array(t.data))
         }
         if let s = shape { arrays[name] = (s, [Float](repeating: 0, count: s.reduce(1, *))) }
-        return CLIPWeights(config: w.config, source: "test", arrays: arrays)
+        return CLIPWeights(spec: w.spec, source: "test", arrays: arrays)
     }
 
     @Test func missingTensorIsNamed() throws {

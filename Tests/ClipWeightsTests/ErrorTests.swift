@@ -9,19 +9,19 @@ import Testing
 
     @Test func missingFile() {
         expectError("file.missing", containing: ["nope.h5", "No such file"]) { _ = try CLIPWeights.load(path: dir + "/nope.h5") }
-        expectError("file.missing", containing: ["nope.h5"]) { _ = try HDF5Weights(path: dir + "/nope.h5") }
+        expectError("file.missing", containing: ["nope.h5"]) { _ = try HDF5Model(path: dir + "/nope.h5") }
     }
 
     @Test func notAnHDF5File() throws {
         try Data("just some text\n".utf8).write(to: URL(fileURLWithPath: dir + "/x.h5"))
-        expectError("hdf5.not-hdf5", containing: ["not an HDF5 file", "text"]) { _ = try HDF5Weights(path: dir + "/x.h5") }
+        expectError("hdf5.not-hdf5", containing: ["not an HDF5 file", "text"]) { _ = try HDF5Model(path: dir + "/x.h5") }
     }
 
     @Test func truncatedHDF5() throws {
         let path = try Fixture.writeHDF5(dir + "/t.h5")
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
-        expectError("hdf5.truncated", containing: ["truncated"]) { _ = try HDF5Weights(path: path).load() }
+        expectError("hdf5.truncated", containing: ["truncated"]) { _ = try HDF5Model(path: path).load() }
     }
 
     @Test func missingTensorIsNamed() throws {
@@ -41,16 +41,16 @@ import Testing
 
     @Test func inconsistentConfig() throws {
         let path = try Fixture.writeHDF5(dir + "/c.h5", configOverrides: ["vision_width": 100])
-        expectError("config.inconsistent", containing: ["vision_width 100", "divisible by 64"]) { _ = try HDF5Weights(path: path) }
+        expectError("config.inconsistent", containing: ["vision_width 100", "divisible by 64"]) { _ = try HDF5Model(path: path) }
         let p2 = try Fixture.writeHDF5(dir + "/c2.h5", configOverrides: ["transformer_heads": 3])
-        expectError("config.inconsistent", containing: ["transformer_width 64", "transformer_heads 3"]) { _ = try HDF5Weights(path: p2) }
+        expectError("config.inconsistent", containing: ["transformer_width 64", "transformer_heads 3"]) { _ = try HDF5Model(path: p2) }
     }
 
     @Test func referenceFileGivenAsWeights() throws {
         let f = try HDF5File.create(path: dir + "/ref.h5")
         try f.writeAttribute("format", "clip-reference")
         try f.writeFloats("/images/embeddings", shape: [1, 4], [1, 2, 3, 4])
-        expectError("hdf5.is-reference", containing: ["clip-reference", "weights file"]) { _ = try HDF5Weights(path: dir + "/ref.h5") }
+        expectError("hdf5.is-reference", containing: ["clip-reference", "weights file"]) { _ = try HDF5Model(path: dir + "/ref.h5") }
     }
 
     // MARK: safetensors

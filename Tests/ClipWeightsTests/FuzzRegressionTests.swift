@@ -20,10 +20,10 @@ enum FuzzFixtures {
         #expect(!FuzzFixtures.files("hdf5").isEmpty)
     }
 
-    /// Fuzz/FuzzHDF5.swift: HDF5Weights(path:) then load().
+    /// Fuzz/FuzzHDF5.swift: HDF5Model(path:) then load().
     @Test(arguments: FuzzFixtures.files("hdf5"))
     func hdf5CrashInputIsRefused(_ path: String) throws {
-        let e = #expect(throws: WeightsError.self) { _ = try HDF5Weights(path: path).load() }
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5Model(path: path).load() }
         #expect(e?.code == "hdf5.corrupt")
     }
 

@@ -11,15 +11,15 @@ import Testing
 
     @Test func configAttributeHoldingAThousandFloats() throws {
         let p = try Fixture.writeHDF5(dir + "/f.h5") { try $0.writeAttribute("vision_layers", doubles: (0..<1000).map(Double.init), on: "/config") }
-        expectError("config.type", containing: ["vision_layers", "array of shape [1000]"]) { _ = try HDF5Weights(path: p) }
+        expectError("config.type", containing: ["vision_layers", "array of shape [1000]"]) { _ = try HDF5Model(path: p) }
     }
 
     @Test func configAttributeHoldingFourThousandStrings() throws {
         let strings = (0..<4000).map { "s\($0)" }
         let p = try Fixture.writeHDF5(dir + "/v.h5") { try $0.writeAttribute("embed_dim", strings: strings, on: "/config") }
-        expectError("config.type", containing: ["embed_dim", "array of shape [4000]"]) { _ = try HDF5Weights(path: p) }
+        expectError("config.type", containing: ["embed_dim", "array of shape [4000]"]) { _ = try HDF5Model(path: p) }
         let q = try Fixture.writeHDF5(dir + "/fixed.h5") { try $0.writeAttribute("embed_dim", strings: strings, fixedSize: 8, on: "/config") }
-        expectError("config.type", containing: ["embed_dim", "array of shape [4000]"]) { _ = try HDF5Weights(path: q) }
+        expectError("config.type", containing: ["embed_dim", "array of shape [4000]"]) { _ = try HDF5Model(path: q) }
     }
 
     @Test func arrayRootAttributesAreReportedNotRead() throws {
@@ -32,7 +32,7 @@ import Testing
         #expect(try f.attribute("scales") == .array(shape: [1000]))
         #expect(try f.attribute("source") == .string("test fixture"))
         // Attributes the loader does not use may be arrays; the weights still load.
-        #expect(try HDF5Weights(path: p).source == "test fixture")
+        #expect(try HDF5Model(path: p).source == "test fixture")
     }
 
     @Test func singleValueAttributesStillRead() throws {
@@ -50,12 +50,12 @@ import Testing
 
     @Test func hugeDatasetDimsEvenOnAnUnusedTensor() throws {
         let p = try Fixture.writeHDF5(dir + "/h.h5") { try $0.createUnwritten("/state_dict/unused", shape: [1 << 62]) }
-        expectError("weights.size", containing: ["unused", "[4611686018427387904]", "bytes"]) { _ = try HDF5Weights(path: p) }
+        expectError("weights.size", containing: ["unused", "[4611686018427387904]", "bytes"]) { _ = try HDF5Model(path: p) }
         let q = try Fixture.writeHDF5(dir + "/h2.h5") { try $0.createUnwritten("/state_dict/unused", shape: [1 << 31, 1 << 31, 1 << 31]) }
-        expectError("weights.size", containing: ["unused", "overflows"]) { _ = try HDF5Weights(path: q) }
+        expectError("weights.size", containing: ["unused", "overflows"]) { _ = try HDF5Model(path: q) }
         // No overflow, but 4 TiB declared in a file of a few hundred KiB (and nothing compressed).
         let r = try Fixture.writeHDF5(dir + "/h3.h5") { try $0.createUnwritten("/state_dict/unused", shape: [1 << 40]) }
-        expectError("weights.size", containing: ["unused", "4398046511104 bytes", "file holds"]) { _ = try HDF5Weights(path: r) }
+        expectError("weights.size", containing: ["unused", "4398046511104 bytes", "file holds"]) { _ = try HDF5Model(path: r) }
     }
 
     @Test func hugeConfigValuesAreBoundedByTheFile() throws {
@@ -75,7 +75,7 @@ import Testing
 
     @Test func positionalEmbeddingWithoutRows() throws {
         let p = try Fixture.writeHDF5(dir + "/z.h5", reshape: ["visual.positional_embedding": [0, 64]])
-        expectError("weights.shape", containing: ["visual.positional_embedding", "[0, 64]"]) { _ = try HDF5Weights(path: p) }
+        expectError("weights.shape", containing: ["visual.positional_embedding", "[0, 64]"]) { _ = try HDF5Model(path: p) }
     }
 
     // MARK: item 7: layer counts are bounded by the tensors present (unbounded memory before)
@@ -124,9 +124,9 @@ import Testing
         // libhdf5 1.10.8: memcpy past the collection (SIGSEGV) for the first, an endless loop for the second
         // (object 1 still fits, but what follows it is no longer a well-formed object).
         let huge = try damagedHeap("huge") { put(1 << 40, &$0, at: $1 + 16 + 8) }
-        expectError("hdf5.corrupt", containing: ["global heap", "object 1 of 1099511627776 bytes"]) { _ = try HDF5Weights(path: huge) }
+        expectError("hdf5.corrupt", containing: ["global heap", "object 1 of 1099511627776 bytes"]) { _ = try HDF5Model(path: huge) }
         let spill = try damagedHeap("spill") { put(3000, &$0, at: $1 + 16 + 8) }
-        expectError("hdf5.corrupt", containing: ["global heap", "free space of 0 bytes"]) { _ = try HDF5Weights(path: spill) }
+        expectError("hdf5.corrupt", containing: ["global heap", "free space of 0 bytes"]) { _ = try HDF5Model(path: spill) }
     }
 
     @Test func globalHeapCollectionBeyondTheFile() throws {

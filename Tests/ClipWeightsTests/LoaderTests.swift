@@ -7,7 +7,7 @@ import Testing
     let dir = Fixture.tempDir()
 
     func assertSame(_ a: CLIPWeights, _ b: CLIPWeights) throws {
-        #expect(a.config == b.config)
+        #expect(a.spec.ignoringAssumed == b.spec.ignoringAssumed)
         #expect(a.names == b.names)
         for n in a.names {
             let x = try a.tensor(n), y = try b.tensor(n)
@@ -19,7 +19,8 @@ import Testing
     @Test func flatLayoutLoadsEveryTensorWithInferredConfig() throws {
         let path = try Fixture.writeHDF5(dir + "/flat.h5")
         let w = try CLIPWeights.load(path: path)
-        #expect(w.config == Fixture.config)
+        #expect(w.spec.ignoringAssumed == Fixture.config)
+        #expect(w.spec.assumed.sorted() == ["activation", "tokenizer", "transformer_heads", "vision_heads"])
         #expect(w.source == "test fixture")
         let t = Fixture.tensors()
         for (name, a) in t { #expect(Array(try w.tensor(name).data) == a.values, "\(name)") }
@@ -32,13 +33,13 @@ import Testing
         let hf = try CLIPWeights.load(path: try Fixture.writeHDF5(dir + "/hf.h5", layout: .huggingface))
         try assertSame(flat, nested)
         try assertSame(flat, hf)
-        #expect(try HDF5Weights(path: dir + "/hf.h5").naming == .huggingface)
+        #expect(try HDF5Model(path: dir + "/hf.h5").naming == .huggingface)
     }
 
     @Test func configGroupOverridesInference() throws {
         // heads is not inferable from shapes beyond width/64: /config may say otherwise.
         let path = try Fixture.writeHDF5(dir + "/cfg.h5", configOverrides: ["transformer_heads": 2])
-        #expect(try HDF5Weights(path: path).config.transformerHeads == 2)
+        #expect(try HDF5Model(path: path).spec.text.transformer.heads == 2)
     }
 
     @Test func safetensorsF32IsBitIdenticalAndUsedInPlace() throws {
@@ -48,7 +49,8 @@ import Testing
         let st = try SafetensorsFile(path: dir + "/m32.safetensors")
         for e in st.entries.values where e.shape.reduce(1, *) * 4 % 64 == 0 { #expect(e.range.lowerBound % 64 == 0, "\(e.name) unaligned") }
         #expect(st.metadata["format"] == "clipwb-weights")
-        #expect(try st.config() == Fixture.config)
+        #expect(try WeightSource.safetensors(st).spec().ignoringAssumed == Fixture.config)
+        #expect(st.metadata["format_version"] == "2" && st.metadata["clip_spec"] != nil)
         try assertSame(src, try st.load())
     }
 

@@ -71,7 +71,7 @@ import Testing
     /// The fixture's safetensors file with `from` replaced by `to` in its clip_config metadata (a JSON text
     /// inside a JSON string, so its quotes are escaped: `\"vision_layers\":2`).
     func withClipConfig(_ from: String, _ to: String) throws -> String {
-        let p = try Fixture.writeSafetensors(dir)
+        let p = try Fixture.writeSafetensorsV1(dir)
         let esc = { (s: String) in s.replacingOccurrences(of: "\"", with: "\\\"") }
         try Fixture.forgeHeader(p) { h in
             #expect(h.contains(esc(from)))
@@ -104,12 +104,50 @@ import Testing
         try SafetensorsWriter.write(w, dtype: .f32, to: dir + "/x.safetensors")
         try Fixture.forgeHeader(dir + "/x.safetensors") { h in
             // Drop the metadata (so the config is inferred) and rename layer 1's in_proj weight.
-            let start = h.range(of: "\"__metadata__\":{")!.lowerBound
-            let end = h[start...].range(of: "},")!.upperBound
-            return String(h[..<start] + h[end...]).replacingOccurrences(of: "visual.transformer.resblocks.1.attn.in_proj_weight", with: key)
+            Fixture.droppingMetadata(h).replacingOccurrences(of: "visual.transformer.resblocks.1.attn.in_proj_weight", with: key)
         }
         expectError("weights.missing-tensor", containing: ["visual.transformer.resblocks.1.attn.in_proj_weight"]) {
             _ = try CLIPWeights.load(path: dir + "/x.safetensors")
         }
+    }
+
+    // MARK: version 2 (clip_spec) and versions
+
+    @Test func versionOneFilesStillLoad() throws {
+        let w = try CLIPWeights.load(path: try Fixture.writeSafetensorsV1(dir))
+        #expect(w.spec.ignoringAssumed == Fixture.config)
+    }
+
+    /// The fixture's version 2 file with `from` replaced by `to` inside its clip_spec metadata.
+    func withClipSpec(_ from: String, _ to: String) throws -> String {
+        let p = try Fixture.writeSafetensors(dir)
+        let esc = { (s: String) in s.replacingOccurrences(of: "\"", with: "\\\"") }
+        try Fixture.forgeHeader(p) { h in
+            #expect(h.contains(esc(from)))
+            return h.replacingOccurrences(of: esc(from), with: esc(to))
+        }
+        return p
+    }
+
+    @Test func clipSpecThatTheTensorsContradictIsRefused() throws {
+        let layers = try withClipSpec("\"layers\":2", "\"layers\":1000000000")
+        expectError("weights.missing-tensor", containing: ["visual.transformer.resblocks.2.attn.in_proj_weight", "vision_layers 1000000000"]) {
+            _ = try CLIPWeights.load(path: layers)
+        }
+        // An activation is invisible in the shapes: the recorded one is what runs, and an unknown one is refused.
+        let gelu = try withClipSpec("\"activation\":\"quick_gelu\",\"heads\":1,\"layer_norm_eps\":1e-05,\"layer_scale\":false,\"layers\":2",
+                                    "\"activation\":\"gelu\",\"heads\":1,\"layer_norm_eps\":1e-05,\"layer_scale\":false,\"layers\":2")
+        #expect(try CLIPWeights.load(path: gelu).spec.vision.transformer.activation == .gelu)
+        let tanh = try withClipSpec("\"activation\":\"quick_gelu\",\"heads\":1,\"layer_norm_eps\":1e-05,\"layer_scale\":false,\"layers\":2",
+                                    "\"activation\":\"gelu_tanh\",\"heads\":1,\"layer_norm_eps\":1e-05,\"layer_scale\":false,\"layers\":2")
+        expectError("config.spec", containing: ["clip_spec", "vision.transformer.activation"]) { _ = try CLIPWeights.load(path: tanh) }
+        let scale = try withClipSpec("\"layer_scale\":false,\"layers\":2", "\"layer_scale\":true,\"layers\":2")
+        expectError("config.spec", containing: ["contradict"]) { _ = try CLIPWeights.load(path: scale) }
+    }
+
+    @Test func unknownFormatVersionIsRefused() throws {
+        let p = try Fixture.writeSafetensors(dir)
+        try Fixture.forgeHeader(p) { $0.replacingOccurrences(of: "\"format_version\":\"2\"", with: "\"format_version\":\"3\"") }
+        expectError("weights.version", containing: ["version 3", "versions 1 and 2"]) { _ = try CLIPWeights.load(path: p) }
     }
 }

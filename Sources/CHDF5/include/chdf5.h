@@ -55,6 +55,9 @@ long long chdf5_attribute_shape(chdf5_id file, const char *path, const char *nam
 int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, char **out, char *err, size_t errlen);
 int chdf5_read_attr_int(chdf5_id file, const char *path, const char *name, int64_t *out, char *err, size_t errlen);
 int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, double *out, char *err, size_t errlen);
+/// A numeric attribute of 1 to `max_count` values (scalar or 1-D) as doubles; returns the count, -1 on error.
+long chdf5_read_attr_doubles(chdf5_id file, const char *path, const char *name, double *out, size_t max_count,
+                             char *err, size_t errlen);
 
 /// Writing (tests and fixtures): groups are created as needed along `path`.
 int chdf5_write_float(chdf5_id file, const char *path, int rank, const uint64_t *dims, const float *data,
