@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "ClipEval", dependencies: ["ClipCore", "AnnoyIndex", "HNSWIndex", "CBLAS", "CHDF5"], swiftSettings: v5),
         // The embedding stage: weights → model + its tokenizer and preprocessing → embeddings (CLI and server).
         .target(name: "ClipEmbed", dependencies: ["ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel"], swiftSettings: v5),
+        // The parity stage: reference files, the stage-by-stage verification, its tolerances and verdict.
+        .target(name: "ClipParity", dependencies: ["ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed"], swiftSettings: v5),
         .target(name: "ClipSearch", dependencies: [
             "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "AnnoyIndex", "ClipEval",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -57,7 +59,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .executableTarget(name: "clipwb", dependencies: [
-            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "AnnoyIndex", "HNSWIndex",
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "ClipParity", "AnnoyIndex", "HNSWIndex",
             "ClipEval", "ClipSearch", "ClipServer", "CBLAS", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "ClipImageTests", dependencies: ["ClipImage"],
                     resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "ClipModelTests", dependencies: ["ClipModel", "ClipWeights", "CKernels"], swiftSettings: v5),
+        .testTarget(name: "ClipParityTests", dependencies: ["ClipParity", "ClipModel", "ClipWeights", "ClipEmbed"], swiftSettings: v5),
         .testTarget(name: "AnnoyIndexTests", dependencies: ["AnnoyIndex"], swiftSettings: v5),
         .testTarget(name: "HNSWIndexTests", dependencies: ["HNSWIndex"], swiftSettings: v5),
         .testTarget(name: "ClipEvalTests", dependencies: ["ClipEval"], swiftSettings: v5),

@@ -4,6 +4,7 @@ import ClipCore
 import ClipEmbed
 import ClipImage
 import ClipModel
+import ClipParity
 import ClipTokenizer
 import ClipWeights
 import Foundation
@@ -66,41 +67,5 @@ struct Verify: ParsableCommand {
         }
         if json { try printJSON(report) } else { print(report.text(weights: weights, reference: reference), terminator: "") }
         if !report.pass { throw ExitCode(Exit.failed) }
-    }
-}
-
-/// The tolerances verify applies, each named beside its reason (see docs/parity.md).
-enum Tolerances {
-    /// float32 weights, reference computed from the same values: only summation order differs.
-    static let float32Cosine = 0.99999
-    /// float16/bfloat16 copies of float32 reference weights: ~3 decimal digits per weight.
-    static let float16Cosine = 0.9995
-    /// PIL's pipeline is reproduced exactly; 1e-5 leaves room only for float32 normalize rounding.
-    static let pixelMaxAbsDiff = 1e-5
-
-    static func cosine(weights: String, reference: String?) -> Double {
-        let rounded = weights != "f32" && (reference.map { StoredDType.normalize($0) } ?? "f32") == "f32"
-        return rounded ? float16Cosine : float32Cosine
-    }
-}
-
-/// The dtype a weights file stores its tensors in (most tensors'), as f32 / f16 / bf16.
-enum StoredDType {
-    static func of(weightsPath path: String) throws -> String {
-        let store = try WeightSource.open(path).store
-        var counts: [String: Int] = [:]
-        for (k, shape) in store.shapes where shape.reduce(1, *) > 1 {
-            if let d = store.dtype(k) { counts[d.rawValue, default: 0] += 1 }
-        }
-        return counts.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? "f32"
-    }
-
-    /// "float16"/"float32"/"bfloat16" (exporter attributes) → f16/f32/bf16.
-    static func normalize(_ s: String) -> String {
-        switch s.lowercased() {
-        case "float16", "f16", "half": "f16"
-        case "bfloat16", "bf16": "bf16"
-        default: "f32"
-        }
     }
 }

@@ -45,8 +45,16 @@ func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
     return dot / (na.squareRoot() * nb.squareRoot())
 }
 
+/// The largest |a − b|; infinity when the lengths differ or either side has a NaN anywhere, so a comparison
+/// with a tolerance can never pass on missing or undefined values.
 func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    guard a.count == b.count else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+        if x.isNaN || y.isNaN { return .infinity }
+        worst = max(worst, abs(x - y))
+    }
+    return worst
 }
 
 /// Deterministic pseudo-random floats in [-1, 1) (xorshift), for kernel tests.

@@ -110,4 +110,38 @@ import Testing
             hits.deallocate()
         }
     }
+
+    /// Widths that are not multiples of 16 (HF configs allow any) and another ε go through the scalar tails.
+    @Test(arguments: [(768, Float(1e-5)), (100, Float(1e-6)), (7, Float(1e-5)), (1664, Float(1e-6))])
+    func layerNormAnyWidthAndEpsilon(_ c: (Int, Float)) {
+        let (w, eps) = c
+        let x = randomFloats(w, seed: 16).map { $0 * 0.01 + 0.2 }, g = randomFloats(w, seed: 17), b = randomFloats(w, seed: 18)
+        var out = [Float](repeating: 0, count: w)
+        Kernels.layerNorm(x, &out, width: w, gamma: g, beta: b, eps: eps)
+        #expect(maxAbsDiff(out, Kernels.naiveLayerNorm(x, gamma: g, beta: b, eps: eps)) < 2e-5)
+        // Negative control: with a small variance, ε matters; the other ε must be visibly different.
+        let other = Kernels.naiveLayerNorm(x, gamma: g, beta: b, eps: eps == 1e-5 ? 1e-6 : 1e-5)
+        #expect(maxAbsDiff(out, other) > 1e-4)
+    }
+
+    @Test(arguments: [3072, 5120, 100])
+    func geluMatchesNaiveErf(_ n: Int) {
+        let x = randomFloats(n, seed: 19).map { $0 * 12 }
+        let bias = randomFloats(n, seed: 20)
+        var ours = x
+        Kernels.biasGELU(&ours, width: n, bias: bias)
+        let inputs = zip(x, bias).map { $0 + $1 }
+        let naive = Kernels.naiveGELU(inputs)
+        // relative to the value's size: erfc's approximation is good to ~1.2e-7 relative
+        let worst = zip(ours, naive).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+        #expect(worst < 2e-6)
+        // Negative control: QuickGELU (the activation a wrong port would run) is far from GELU.
+        #expect(maxAbsDiff(Kernels.naiveQuickGELU(inputs), naive) > 1e-2)
+    }
+
+    @Test func maxAbsDiffFailsOnNaNAndLength() {
+        #expect(maxAbsDiff([1, 2, .nan], [1, 2, 3]) == .infinity)
+        #expect(maxAbsDiff([1, 2], [1, 2, 3]) == .infinity)
+        #expect(maxAbsDiff([1, 2, 3], [1, 2, 3.5]) == 0.5)
+    }
 }

@@ -43,18 +43,4 @@ import Testing
         #expect(rows?.message.contains("77") == true)
         #expect(try model.encodeImages([], count: 0).rows == 0)
     }
-
-    @Test func referenceFileRejectsWeightsFile() throws {
-        let e = #expect(throws: ModelError.self) { try ReferenceFile(path: Fixture.weightsPath) }
-        #expect(e?.message.contains("weights file") == true)
-    }
-
-    @Test func comparisonFigures() {
-        let a = Matrix(rows: 2, cols: 2, data: [1, 0, 0, 1])
-        let b = Matrix(rows: 2, cols: 2, data: [1, 0, 1, 1])
-        let c = EmbeddingComparison(ours: a, reference: b)
-        #expect(c.worst == 1)
-        #expect(abs(c.minCosine - 1 / 2.0.squareRoot()) < 1e-12)
-        #expect(c.maxAbsError == 1)
-    }
 }

@@ -1,4 +1,5 @@
-// The stages `clipwb verify` runs and the report it prints (text, or JSON with the field names).
+// The stages of a verification and its report (text, or JSON): tokens exactly, pixels, image and text
+// embeddings end to end and model only. The CLI's `verify` is a shell over this.
 import ClipCore
 import ClipEmbed
 import ClipImage
@@ -7,43 +8,43 @@ import ClipTokenizer
 import ClipWeights
 import Foundation
 
-struct VerifyReport: Encodable {
-    struct Tokens: Encodable {
-        let exact: Int
-        let total: Int
-        let first_mismatch: String?
-        let pass: Bool
+public struct VerifyReport: Encodable {
+    public struct Tokens: Encodable {
+        public let exact: Int
+        public let total: Int
+        public let first_mismatch: String?
+        public let pass: Bool
     }
-    struct Pixels: Encodable {
-        let max_abs_diff: Double
-        let mean_abs_diff: Double
-        let over_one_level: Int
-        let worst: String
-        let tolerance: Double
-        let pass: Bool
+    public struct Pixels: Encodable {
+        public let max_abs_diff: Double
+        public let mean_abs_diff: Double
+        public let over_one_level: Int
+        public let worst: String
+        public let tolerance: Double
+        public let pass: Bool
     }
-    struct Embeddings: Encodable {
-        let count: Int
-        let min_cosine: Double
-        let mean_cosine: Double
-        let max_abs_error: Double
-        let worst: String
-        let tolerance: Double
-        let pass: Bool
+    public struct Embeddings: Encodable {
+        public let count: Int
+        public let min_cosine: Double
+        public let mean_cosine: Double
+        public let max_abs_error: Double
+        public let worst: String
+        public let tolerance: Double
+        public let pass: Bool
         /// The worst row's first values, ours and the reference's.
-        let worst_first_values: [[Float]]
+        public let worst_first_values: [[Float]]
     }
-    let weights_dtype: String
-    let reference_weights_dtype: String?
-    let tokens: Tokens
-    let pixels: Pixels
-    let image: Embeddings
-    let image_model_only: Embeddings
-    let text: Embeddings
-    let text_model_only: Embeddings
-    let pass: Bool
+    public let weights_dtype: String
+    public let reference_weights_dtype: String?
+    public let tokens: Tokens
+    public let pixels: Pixels
+    public let image: Embeddings
+    public let image_model_only: Embeddings
+    public let text: Embeddings
+    public let text_model_only: Embeddings
+    public let pass: Bool
 
-    func text(weights: String, reference: String) -> String {
+    public func text(weights: String, reference: String) -> String {
         func mark(_ p: Bool) -> String { p ? "PASS" : "FAIL" }
         func fmt(_ x: Double, _ digits: Int = 9) -> String { String(format: "%.\(digits)f", x) }
         func sci(_ x: Double) -> String { String(format: "%.2e", x) }
@@ -67,17 +68,24 @@ struct VerifyReport: Encodable {
     }
 }
 
-struct VerifyRun {
+public struct VerifyRun {
     let model: CLIPModel
     let ref: ReferenceFile
     let imagesDir: String
     let batch: Int
 
-    func run(weightsDType: String, minCosine: Double, pixelTolerance: Double) throws -> VerifyReport {
+    public init(model: CLIPModel, ref: ReferenceFile, imagesDir: String, batch: Int) {
+        self.model = model
+        self.ref = ref
+        self.imagesDir = imagesDir
+        self.batch = batch
+    }
+
+    public func run(weightsDType: String, minCosine: Double, pixelTolerance: Double) throws -> VerifyReport {
         // Stage 1: tokens, exactly.
-        let tokenizer = try CLIPTokenizer.shared()
         let n = model.spec.contextLength
-        let ours = try tokenizer.tokenize(ref.strings, contextLength: n, truncate: true)
+        let embedder = TextEmbedder(model: model, batch: batch)
+        let ours = try embedder.tokenize(ref.strings)
         var exact = 0
         var firstMismatch: String?
         for (i, row) in ours.enumerated() {
@@ -93,16 +101,16 @@ struct VerifyRun {
         // Stage 2: pixels, our decode + preprocessing of the named files.
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: imagesDir, isDirectory: &isDir), isDir.boolValue else {
-            throw CoreError("verify.no-images-folder", "--images '\(imagesDir)' is not a folder; pass the folder the reference was made from")
+            throw ParityError("verify.no-images-folder", "--images '\(imagesDir)' is not a folder; pass the folder the reference was made from")
         }
         let paths = try ref.names.map { name -> String in
             let p = (imagesDir as NSString).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: p) else {
-                throw CoreError("verify.missing-image", "the reference's image '\(name)' is not in \(imagesDir); pass the folder the reference was made from")
+                throw ParityError("verify.missing-image", "the reference's image '\(name)' is not in \(imagesDir); pass the folder the reference was made from")
             }
             return p
         }
-        let pre = CLIPPreprocess(resolution: model.spec.imageResolution)
+        let pre = Preprocessing.of(model.spec)
         let pixels = FloatBuffer(count: paths.count * pre.count)
         for start in stride(from: 0, to: paths.count, by: batch) {
             let chunk = Array(paths[start..<min(paths.count, start + batch)])
@@ -110,7 +118,7 @@ struct VerifyRun {
         }
         let ourPixels = UnsafeBufferPointer(pixels.pointer)
         let px = ref.pixels.withUnsafeBufferPointer {
-            PixelComparison(ours: ourPixels, reference: $0, count: max(1, paths.count), std: CLIPPreprocess.std)
+            PixelComparison(ours: ourPixels, reference: $0, count: max(1, paths.count), std: model.spec.preprocess.std)
         }
         let pixelStage = VerifyReport.Pixels(
             max_abs_diff: px.maxAbsDiff.isFinite ? px.maxAbsDiff : .greatestFiniteMagnitude,
@@ -121,7 +129,6 @@ struct VerifyRun {
         let endToEnd = try encodeImages(ourPixels)
         let modelOnly = try ref.pixels.withUnsafeBufferPointer { try encodeImages($0) }
         // Stage 4: text embeddings from our tokens, and from the reference's.
-        let embedder = TextEmbedder(model: model, batch: batch)
         let textOurs = try embedder.embed(tokens: ours.flatMap { $0 }, count: ours.count)
         let textModelOnly = try embedder.embed(tokens: ref.tokens, count: ref.textCount)
 

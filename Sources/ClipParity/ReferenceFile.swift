@@ -21,24 +21,24 @@ public struct ReferenceFile: Sendable {
         guard format == "clip-reference" else {
             let hint = format == "clip-hdf5" ? "this is a clip-hdf5 weights file; pass it as --weights and the reference as --reference"
                 : "it has no format=\"clip-reference\" attribute; pass the reference .h5 the exporter wrote"
-            throw ModelError("verify.not-reference", "'\(path)' is not a clip-reference file: \(hint)")
+            throw ParityError("verify.not-reference", "'\(path)' is not a clip-reference file: \(hint)")
         }
         for d in ["/images/names", "/images/pixels", "/images/embeddings", "/texts/strings", "/texts/tokens", "/texts/embeddings"]
         where !f.exists(d) {
-            throw ModelError("verify.reference-incomplete", "reference '\(path)' lacks the dataset \(d); re-export it")
+            throw ParityError("verify.reference-incomplete", "reference '\(path)' lacks the dataset \(d); re-export it")
         }
         names = try f.readStrings("/images/names")
         pixelShape = try f.info("/images/pixels").shape
         pixels = try f.readFloats("/images/pixels")
         let ie = try f.info("/images/embeddings").shape, te = try f.info("/texts/embeddings").shape
         guard ie.count == 2, te.count == 2, ie[0] == names.count, pixelShape.count == 4, pixelShape[0] == names.count else {
-            throw ModelError("verify.reference-shape", "reference '\(path)' has inconsistent shapes: names \(names.count), pixels \(pixelShape), image embeddings \(ie)")
+            throw ParityError("verify.reference-shape", "reference '\(path)' has inconsistent shapes: names \(names.count), pixels \(pixelShape), image embeddings \(ie)")
         }
         imageEmbeddings = Matrix(rows: ie[0], cols: ie[1], data: try f.readFloats("/images/embeddings"))
         strings = try f.readStrings("/texts/strings")
         tokens = try f.readInt32s("/texts/tokens")
         guard te[0] == strings.count, strings.isEmpty || tokens.count % strings.count == 0 else {
-            throw ModelError("verify.reference-shape", "reference '\(path)' has \(strings.count) strings, \(tokens.count) token ids and text embeddings \(te)")
+            throw ParityError("verify.reference-shape", "reference '\(path)' has \(strings.count) strings, \(tokens.count) token ids and text embeddings \(te)")
         }
         textEmbeddings = Matrix(rows: te[0], cols: te[1], data: try f.readFloats("/texts/embeddings"))
         weightsDType = if case .string(let s)? = try? f.attribute("weights_dtype") { s } else { nil }
@@ -47,13 +47,13 @@ public struct ReferenceFile: Sendable {
     /// The reference must have been made for a model of this configuration.
     public func check(against c: ModelSpec) throws {
         guard imageEmbeddings.cols == c.embedDim, textEmbeddings.cols == c.embedDim else {
-            throw ModelError("verify.mismatch", "the reference's embeddings have \(imageEmbeddings.cols) dimensions but the weights' embed_dim is \(c.embedDim); pass the weights this reference was made with")
+            throw ParityError("verify.mismatch", "the reference's embeddings have \(imageEmbeddings.cols) dimensions but the weights' embed_dim is \(c.embedDim); pass the weights this reference was made with")
         }
         guard pixelShape[1] == 3, pixelShape[2] == c.imageResolution, pixelShape[3] == c.imageResolution else {
-            throw ModelError("verify.mismatch", "the reference's pixels are \(pixelShape.dropFirst()) but the model takes 3×\(c.imageResolution)×\(c.imageResolution)")
+            throw ParityError("verify.mismatch", "the reference's pixels are \(pixelShape.dropFirst()) but the model takes 3×\(c.imageResolution)×\(c.imageResolution)")
         }
         guard tokens.count == strings.count * c.contextLength else {
-            throw ModelError("verify.mismatch", "the reference's tokens are not rows of the model's context length \(c.contextLength)")
+            throw ParityError("verify.mismatch", "the reference's tokens are not rows of the model's context length \(c.contextLength)")
         }
     }
 }
