@@ -54,7 +54,7 @@ public enum ViTArchitecture {
                              vision: VisionSpec(transformer: t, patchSize: patch, imageSize: resolution), text: text,
                              preprocess: TextTower.preprocess(h, size: resolution),
                              tokenizer: h.string("tokenizer").flatMap(TokenizerKind.init(rawValue:)) ?? .openai,
-                             assumed: assumed)
+                             assumed: assumed.sorted())
         try validate(spec, file: file)
         try checkSizes(spec, capacityBytes: capacityBytes, file: file)
         if let p = spec.preprocess.problems.first { throw Shapes.inconsistent(file, "preprocessing: \(p)") }

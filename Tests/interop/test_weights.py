@@ -60,12 +60,13 @@ def test_metadata_and_alignment(tmp_path):
     run_clipwb("convert", TINY, out)
     with safe_open(out, "np") as f:
         meta = f.metadata()
-    assert meta["format"] == "clipwb-weights" and meta["format_version"] == "1"
+    assert meta["format"] == "clipwb-weights" and meta["format_version"] == "2"
     assert meta["source_sha256"] == hashlib.sha256(TINY.read_bytes()).hexdigest()
     with h5py.File(TINY, "r") as h:
         assert meta["source"] == h.attrs["source"]
-    cfg = json.loads(meta["clip_config"])
-    assert cfg["vision_patch_size"] == 32 and cfg["context_length"] == 77 and cfg["vocab_size"] == 49408
+    spec = json.loads(meta["clip_spec"])
+    assert spec["vision"]["patch_size"] == 32 and spec["text"]["context_length"] == 77 and spec["text"]["vocab_size"] == 49408
+    assert spec["vision"]["transformer"]["activation"] == "quick_gelu" and spec["family"] == "vit"
     raw = out.read_bytes()
     n = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8:8 + n])
@@ -158,7 +159,7 @@ def test_inspect_reports_both_formats(tmp_path):
     h = json.loads(run_clipwb("inspect", TINY, "--json").stdout)
     s = json.loads(run_clipwb("inspect", out, "--json").stdout)
     assert h["format"] == "clip-hdf5" and s["format"] == "safetensors"
-    assert h["config"] == s["config"]
+    assert h["spec"] == s["spec"]
     assert h["parameters"] == s["parameters"] > 3_000_000
     assert {t["name"] for t in h["tensors"]} == {t["name"] for t in s["tensors"]}
     assert all(t["dtype"] == "f16" for t in s["tensors"])
@@ -192,7 +193,7 @@ def test_unsupported_dtype(tmp_path):
         v = f["state_dict/ln_final.weight"][()]
         del f["state_dict/ln_final.weight"]
         f["state_dict/ln_final.weight"] = v.astype(np.float64)
-    expect_refused(tmp_path, edited_copy(tmp_path, to64), "ln_final.weight", "float64", "float32 or float16")
+    expect_refused(tmp_path, edited_copy(tmp_path, to64), "ln_final.weight", "float64", "float32, float16 or bfloat16")
 
     def toint(f):
         v = f["state_dict/visual.ln_pre.bias"][()]
@@ -223,7 +224,7 @@ def test_inconsistent_config(tmp_path):
 def test_not_hdf5_truncated_and_missing(tmp_path):
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"\xff\xd8\xff\xe0 definitely a jpeg header, not HDF5")
-    expect_refused(tmp_path, junk, "not an HDF5 file", "JPEG")
+    expect_refused(tmp_path, junk, "neither a clip-hdf5 file nor a safetensors file", "JPEG")
     cut = tmp_path / "cut.h5"
     cut.write_bytes(TINY.read_bytes()[: TINY.stat().st_size // 3])
     expect_refused(tmp_path, cut, "truncated")
