@@ -36,10 +36,18 @@ def randomize_constant_parameters(model):
             param.add_(std * torch.randn_like(param))
 
 
-def build_random_model(seed, tiny):
-    """clip.model.CLIP(**config) under torch.manual_seed(seed): OpenAI's init, then the constants randomised."""
+def build_random_model(seed, tiny, layers=None, overrides=()):
+    """clip.model.CLIP(**config) under torch.manual_seed(seed): OpenAI's init, then the constants randomised.
+    layers sets both towers' depth; overrides ([(path, value)], zoo_common.parse_overrides) set CLIP arguments."""
     from clip.model import CLIP
     config = dict(TINY_CONFIG if tiny else VIT_B32_CONFIG)
+    if layers is not None:
+        config["vision_layers"] = config["transformer_layers"] = layers
+    for path, value in overrides:
+        if len(path) != 1 or path[0] not in config or not isinstance(value, int) or isinstance(value, bool):
+            raise ExportError(f"--override {'.'.join(path)}={value!r}: the openai source takes integer "
+                              f"clip.model.CLIP arguments ({', '.join(config)})")
+        config[path[0]] = value
     torch.manual_seed(seed)
     model = CLIP(**config)
     randomize_constant_parameters(model)

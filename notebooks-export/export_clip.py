@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Export CLIP weights and reference embeddings to HDF5 (clip-hdf5 / clip-reference, version 1).
 
-The reference implementation is OpenAI's `clip` package (PyPI: clip-anytorch): its model code
-(clip/model.py), its tokenizer (clip.tokenize) and its preprocessing transform (clip.clip._transform).
-The formats are described in docs/formats.md; the reader is the Swift side (clipwb).
+The reference implementation is the library the model comes from (--source): OpenAI's `clip` package
+(PyPI: clip-anytorch; clip/model.py, clip.tokenize, clip.clip._transform), open_clip (zoo_openclip.py:
+create_model, image_transform_v2 of the model's preprocess_cfg, get_tokenizer, encode_image/encode_text)
+or Hugging Face transformers (zoo_hf.py: CLIPModel, CLIPImageProcessorPil, CLIPTokenizer,
+get_image_features/get_text_features). The formats are described in docs/formats.md; the reader is
+the Swift side (clipwb).
 
 Examples (run from the repository root with the exporter venv, `make venv-export`):
 
@@ -14,6 +17,17 @@ Examples (run from the repository root with the exporter venv, `make venv-export
 
   # OpenAI's pretrained ViT-B/32 (downloads ~350 MB from openaipublic.azureedge.net: needs internet)
   .venv-export/bin/python notebooks-export/export_clip.py --model ViT-B/32 --out vit-b32.h5
+
+  # open_clip's ViT-H-14 architecture, random init, one block per tower (every width and head kept)
+  .venv-export/bin/python notebooks-export/export_clip.py --source open_clip --model ViT-H-14 --random-init \\
+      --layers 1 --dtype float16 --out vit-h14-1layer.h5
+
+  # pretrained (need internet): open_clip tag or hub repo, Hugging Face hub id; folders work offline
+  .venv-export/bin/python notebooks-export/export_clip.py --source open_clip --model ViT-B-32 --pretrained laion2b_s34b_b79k --out b32-laion.h5
+  .venv-export/bin/python notebooks-export/export_clip.py --source open_clip --model local-dir:weights/zoo/oc-hub --out oc-hub.h5
+  .venv-export/bin/python notebooks-export/export_clip.py --source hf --model openai/clip-vit-base-patch32 --out hf-b32.h5
+
+  # the model zoo fixtures: scripts/make-fixtures.sh, weights/zoo/README.md
 """
 import argparse
 import os
@@ -21,98 +35,65 @@ import shlex
 import sys
 import warnings
 
-import h5py
-import numpy as np
-
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")  # clip/clip.py imports it
+from clip_hdf5 import write_reference, write_weights
 from clip_model import build_random_model, load_pretrained_model, model_config, TINY_CONFIG
 from clip_reference import (ExportError, compute_reference, embedding_spread, provenance, read_texts,
                             select_images, sha256_of_file)
-
-FORMAT_VERSION = 1
-
-
-def write_weights(path, state_dict, config, dtype, source, attrs):
-    """clip-hdf5 v1: root attrs, /state_dict/<key> (flat, PyTorch layout), /config (build_model's argument names)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w", libver="earliest", track_order=True) as f:
-        f.attrs["format"] = "clip-hdf5"
-        f.attrs["format_version"] = np.int64(FORMAT_VERSION)
-        f.attrs["source"] = source
-        for key, value in attrs.items():
-            f.attrs[key] = value
-        group = f.create_group("state_dict", track_order=True)
-        for key, tensor in state_dict.items():
-            array = tensor.detach().cpu().numpy().astype(dtype)  # float16: round to nearest even
-            # contiguous, uncompressed: readers may map tensors straight from the file
-            group.create_dataset(key, data=array, track_times=False)
-        cfg = f.create_group("config", track_order=True)
-        for key, value in config.items():
-            cfg.attrs[key] = np.int64(value)
-    os.replace(tmp, path)
-
-
-def write_reference(path, ref, source, weights_sha256, attrs, compress_pixels):
-    """clip-reference v1: /images/{names,pixels,embeddings}, /texts/{strings,tokens,embeddings}."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    utf8 = h5py.string_dtype("utf-8")
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w", libver="earliest", track_order=True) as f:
-        f.attrs["format"] = "clip-reference"
-        f.attrs["format_version"] = np.int64(FORMAT_VERSION)
-        f.attrs["weights_source"] = source
-        f.attrs["weights_sha256"] = weights_sha256
-        for key, value in attrs.items():
-            f.attrs[key] = value
-        images = f.create_group("images", track_order=True)
-        images.create_dataset("names", data=np.array(ref["image_names"], dtype=object), dtype=utf8,
-                              track_times=False)
-        pixels = ref["pixels"]
-        if compress_pixels and len(pixels):
-            # one chunk per image, deflate (built into libhdf5; H5Dread undoes it). Each channel holds at most
-            # 256 distinct float32 values, which deflate finds as repeated 4-byte strings (~6x smaller);
-            # the byte-shuffle filter would break those strings up (only ~3x).
-            images.create_dataset("pixels", data=pixels, chunks=(1,) + pixels.shape[1:],
-                                  compression="gzip", compression_opts=9, track_times=False)
-        else:
-            images.create_dataset("pixels", data=pixels, track_times=False)
-        images.create_dataset("embeddings", data=ref["image_embeddings"], track_times=False)
-        texts = f.create_group("texts", track_order=True)
-        texts.create_dataset("strings", data=np.array(ref["texts"], dtype=object), dtype=utf8, track_times=False)
-        texts.create_dataset("tokens", data=ref["tokens"], track_times=False)
-        texts.create_dataset("embeddings", data=ref["text_embeddings"], track_times=False)
-    os.replace(tmp, path)
+import zoo_export
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="export_clip.py", description=__doc__,
-        epilog="The weights come either from OpenAI (--model, needs internet on first use) or from a seeded "
-               "random initialisation of the same architecture (--random-init). With --dtype float16 the "
-               "parameters are rounded to float16 before the reference is computed (in float32), so the "
-               "reference matches the stored weights exactly. Set SOURCE_DATE_EPOCH for a fixed 'created' "
-               "attribute (bit-identical re-runs).",
+        epilog="The weights come from a library's pretrained checkpoint (--model; OpenAI's, open_clip's and Hugging "
+               "Face's downloads need internet on first use) or from a seeded random initialisation of that "
+               "library's own architecture (--random-init). With --dtype float16 the parameters are rounded to "
+               "float16 before the reference is computed (in float32), so the reference matches the stored "
+               "weights exactly. Set SOURCE_DATE_EPOCH for a fixed 'created' attribute (bit-identical re-runs).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--model", metavar="NAME",
-                     help="pretrained OpenAI model, e.g. ViT-B/32 (downloaded to --download-root), or a path to "
-                          "an OpenAI .pt checkpoint")
-    src.add_argument("--random-init", action="store_true",
-                     help="build the architecture with clip.model.CLIP (OpenAI's initialize_parameters) under "
-                          "--seed, then give every constant-initialised parameter (LayerNorm gains/biases, "
-                          "attention biases, logit_scale) seeded random values so every weight matters")
+    p.add_argument("--source", choices=["openai", "open_clip", "hf"], default="openai",
+                   help="whose model code, preprocessing and tokenizer make the weights and the reference: OpenAI's "
+                        "clip package (default), open_clip (open_clip_torch) or Hugging Face transformers CLIPModel")
+    p.add_argument("--model", metavar="NAME",
+                   help="openai: pretrained model, e.g. ViT-B/32 (downloaded to --download-root), or a path to an "
+                        "OpenAI .pt checkpoint. open_clip: a model config name (ViT-B-32, ViT-H-14, ViT-M-16-alt, "
+                        "...; pretrained weights need --pretrained), hf-hub:ORG/REPO or local-dir:DIR. hf: a hub id "
+                        "(openai/clip-vit-base-patch32) or a save_pretrained folder; with --random-init also an "
+                        "open_clip config name, whose sizes become a CLIPConfig")
+    p.add_argument("--random-init", action="store_true",
+                   help="build the architecture with the library's own init under --seed (openai: "
+                        "clip.model.CLIP; open_clip: create_model(NAME, pretrained=None); hf: CLIPModel(CLIPConfig)), "
+                        "then give every constant-initialised parameter (LayerNorm gains/biases, all biases, "
+                        "LayerScale gammas, logit_scale) seeded random values so every weight matters")
+    p.add_argument("--pretrained", metavar="TAG|FILE", help="open_clip: pretrained tag (e.g. laion2b_s34b_b79k) or "
+                                                             "checkpoint file for a built-in --model name")
+    p.add_argument("--hf-config", metavar="JSON", help="hf --random-init: CLIPConfig arguments, a JSON file or text")
+    p.add_argument("--layers", type=int, metavar="N",
+                   help="--random-init: cut both towers to N blocks, keeping every width, head and resolution")
+    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                   help="--random-init, repeatable: change a config field. open_clip: vision_cfg.width=64, "
+                        "vision_cfg.head_width=16, text_cfg.heads=2, embed_dim=32, quick_gelu=true, "
+                        "preprocess_cfg.resize_mode=squash, ...; hf: vision_config.hidden_size=64, "
+                        "text_config.hidden_act=gelu, projection_dim=32, image_processor.image_mean=[0.5,0.5,0.5], "
+                        "...; openai: clip.model.CLIP arguments (vision_width=128). VALUE is JSON, else text")
     p.add_argument("--seed", type=int, default=0, help="torch.manual_seed for --random-init (default 0)")
     p.add_argument("--arch", default="ViT-B/32", choices=["ViT-B/32"],
-                   help="architecture for --random-init (the only one, and the default: ViT-B/32)")
+                   help="openai --random-init architecture (the only one, and the default: ViT-B/32)")
     p.add_argument("--tiny", action="store_true",
-                   help="with --random-init: a small configuration for test fixtures with the patch size, "
+                   help="openai --random-init: a small configuration for test fixtures with the patch size, "
                         "resolution, context length and vocabulary of ViT-B/32: " +
                         ", ".join(f"{k}={v}" for k, v in TINY_CONFIG.items()))
     p.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="dtype of the stored weights (default float32)")
     p.add_argument("--out", required=True, metavar="WEIGHTS.h5", help="weights file to write (clip-hdf5)")
     p.add_argument("--reference-out", metavar="REFERENCE.h5",
                    help="reference file to write (clip-reference); needs --images and/or --texts")
+    p.add_argument("--folder-out", metavar="DIR",
+                   help="also write the model as its library publishes it, in --dtype. hf: save_pretrained "
+                        "(model.safetensors, config.json, preprocessor_config.json); open_clip: the hub layout "
+                        "(open_clip_config.json, open_clip_model.safetensors). Read back and compared")
+    p.add_argument("--folder-tokenizer", action="store_true",
+                   help="with --folder-out: also save the tokenizer (Hugging Face CLIPTokenizer files, ~2 MB)")
     p.add_argument("--images", metavar="DIR", help="folder of images (.jpg/.jpeg/.png, not recursive)")
     p.add_argument("--num-images", type=int, metavar="N", help="use N of the images (default: all)")
     p.add_argument("--select", choices=["first", "spread", "mixed"], default="mixed",
@@ -125,10 +106,27 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2); fixed, so re-runs are bit-identical")
     p.add_argument("--no-compress-pixels", action="store_true",
                    help="store /images/pixels contiguous instead of chunked and deflate-compressed")
-    p.add_argument("--download-root", metavar="DIR", help="where --model downloads to (default ~/.cache/clip)")
+    p.add_argument("--download-root", metavar="DIR",
+                   help="where --model downloads to (default: the library's cache, ~/.cache/clip or ~/.cache/huggingface)")
     args = p.parse_args(argv)
-    if args.tiny and not args.random_init:
-        p.error("--tiny only applies to --random-init (OpenAI publishes no tiny model)")
+    if args.source == "openai":
+        if bool(args.model) == args.random_init:
+            p.error("pass exactly one of --model NAME (OpenAI's pretrained weights) and --random-init")
+        if args.tiny and not args.random_init:
+            p.error("--tiny only applies to --random-init (OpenAI publishes no tiny model)")
+        if args.folder_out or args.pretrained or args.hf_config:
+            p.error("--folder-out, --pretrained and --hf-config apply to --source open_clip / hf")
+    else:
+        if args.tiny:
+            p.error("--tiny is the openai source's preset; use --layers and --override")
+        if not args.model and not (args.source == "hf" and args.hf_config):
+            p.error(f"--source {args.source} needs --model NAME")
+    if (args.layers is not None or args.override) and not args.random_init:
+        p.error("--layers/--override change an architecture: use them with --random-init")
+    if args.layers is not None and args.layers < 1:
+        p.error("--layers must be at least 1")
+    if args.folder_tokenizer and not args.folder_out:
+        p.error("--folder-tokenizer goes with --folder-out DIR")
     if args.reference_out and not (args.images or args.texts):
         p.error("--reference-out needs --images DIR and/or --texts FILE")
     if (args.images or args.texts) and not args.reference_out:
@@ -140,18 +138,14 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    # inputs first: a bad image folder or text file fails before minutes of work
-    images = select_images(args.images, args.num_images, args.select) if args.images else []
-    texts = read_texts(args.texts) if args.texts else []
+def prepare_openai(args, images, texts):
+    """OpenAI's clip package: the model, its /config (build_model's ten arguments) and its reference run."""
     import torch
-    torch.set_num_threads(args.threads)
     if args.random_init:
-        model, config = build_random_model(args.seed, args.tiny)
+        overrides = zoo_export.parse_overrides(args.override)
+        model, config = build_random_model(args.seed, args.tiny, args.layers, overrides)
         name = "tiny" if args.tiny else args.arch
-        source = f"random-init seed={args.seed} {name}"
+        source = " ".join([f"random-init seed={args.seed} {name}"] + zoo_export.modifiers(args))
     else:
         model = load_pretrained_model(args.model, args.download_root)
         config = model_config(model)
@@ -161,18 +155,39 @@ def main(argv=None):
         with torch.no_grad():
             for param in model.parameters():
                 param.copy_(param.half().float())
+    return zoo_export.Prepared(
+        state_dict=model.state_dict(), config=config, source=source,
+        reference=lambda: compute_reference(model, config, args.images, images, texts, args.batch_size))
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    # inputs first: a bad image folder or text file fails before minutes of work
+    images = select_images(args.images, args.num_images, args.select) if args.images else []
+    texts = read_texts(args.texts) if args.texts else []
+    import torch
+    torch.set_num_threads(args.threads)
+    if args.source == "openai":
+        prep = prepare_openai(args, images, texts)
+    else:
+        prep = zoo_export.prepare(args, images, texts)
     command = "export_clip.py " + " ".join(shlex.quote(a) for a in argv)
     attrs = provenance(command, args.seed if args.random_init else None, args.dtype)
-    write_weights(args.out, model.state_dict(), config, args.dtype, source, attrs)
-    print(f"wrote {args.out} ({os.path.getsize(args.out):,} bytes): {source}, {args.dtype}", file=sys.stderr)
+    attrs.update(zoo_export.provenance_extras(args, attrs))
+    write_weights(args.out, prep.state_dict, prep.config, args.dtype, prep.source, attrs)
+    print(f"wrote {args.out} ({os.path.getsize(args.out):,} bytes): {prep.source}, {args.dtype}", file=sys.stderr)
+    if args.folder_out:
+        print(f"wrote {args.folder_out}/: {', '.join(prep.write_folder())}", file=sys.stderr)
     if not args.reference_out:
         return 0
-    ref = compute_reference(model, config, args.images, images, texts, args.batch_size)
+    ref = prep.reference()
     for what in ("image", "text"):
         spread = embedding_spread(ref[f"{what}_embeddings"], what)
         if spread:
             print(f"{what} embeddings: {spread}", file=sys.stderr)
-    write_reference(args.reference_out, ref, source, sha256_of_file(args.out), attrs, not args.no_compress_pixels)
+    write_reference(args.reference_out, ref, prep.source, sha256_of_file(args.out), {**attrs, **prep.reference_attrs},
+                    not args.no_compress_pixels)
     print(f"wrote {args.reference_out} ({os.path.getsize(args.reference_out):,} bytes): "
           f"{len(images)} images, {len(texts)} texts", file=sys.stderr)
     return 0

@@ -58,7 +58,7 @@ enum HFConfig {
         if let eos = try t.int("eos_token_id"), eos != 2, eos != vocab - 1 {
             throw WeightsError("config.unsupported", "'\(t.path)' has eos_token_id \(eos); clipwb pools the text at the end token \(vocab - 1) (or argmax for the legacy id 2)")
         }
-        try h.set("tokenizer", .string(TokenizerKind.openai.rawValue))
+        try h.set("tokenizer", .string(TokenizerKind.hf.rawValue))
         if let p { try preprocessor(p, into: &h) }
         return h
     }

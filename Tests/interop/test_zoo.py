@@ -1,0 +1,145 @@
+"""The model zoo (issue 9): every committed open_clip and Hugging Face fixture (weights/zoo/, made by the
+libraries' own code: `make fixtures`) converts and verifies from clip-hdf5, from the clipwb file (f32 and
+f16) and, for the folder layouts, straight from the folder; and nothing loads silently wrong: a GELU model run
+as QuickGELU, a wrong head count and HF pixels through the OpenAI pipeline all FAIL."""
+import json
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT, SAMPLES, run_clipwb
+
+ZOO = ROOT / "weights" / "zoo"
+# fixture → (weights source, reference)
+MODELS = {
+    "oc-gelu": ("oc-gelu.h5", "oc-gelu-reference.h5"),
+    "oc-hw16-squash": ("oc-hw16-squash.h5", "oc-hw16-squash-reference.h5"),
+    "oc-ls-longest": ("oc-ls-longest.h5", "oc-ls-longest-reference.h5"),
+    "oc-mlp-240": ("oc-mlp-240.h5", "oc-mlp-240-reference.h5"),
+    "hf-gelu-quickgelu": ("hf-gelu-quickgelu.h5", "hf-gelu-quickgelu-reference.h5"),
+    "oc-hub folder": ("oc-hub", "oc-hw16-squash-reference.h5"),
+    "hf folder": ("hf-gelu-quickgelu", "hf-gelu-quickgelu-reference.h5"),
+}
+STAGES = ("image", "image_model_only", "text", "text_model_only")
+
+
+def verify(weights, reference, *extra):
+    p = run_clipwb("verify", "--weights", weights, "--reference", reference, "--images", SAMPLES, "--json", *extra,
+                   check=False)
+    assert p.stdout.strip().startswith("{"), p.stderr
+    return p, json.loads(p.stdout)
+
+
+def assert_exact(p, r, what):
+    assert p.returncode == 0, (what, p.stdout)
+    assert r["pass"] is True, what
+    assert r["tokens"]["exact"] == r["tokens"]["total"] > 0, (what, r["tokens"])
+    assert r["pixels"]["max_abs_diff"] <= 1e-5, (what, r["pixels"])
+    for stage in STAGES:
+        assert r[stage]["count"] > 0 and r[stage]["min_cosine"] >= 0.99999, (what, stage, r[stage])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_zoo_fixture_verifies_from_its_source(name):
+    weights, ref = MODELS[name]
+    p, r = verify(ZOO / weights, ZOO / ref)
+    assert_exact(p, r, name)
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("dtype", ["f32", "f16"])
+def test_zoo_fixture_converts_and_verifies(tmp_path, name, dtype):
+    weights, ref = MODELS[name]
+    out = tmp_path / f"{name.replace(' ', '-')}-{dtype}.safetensors"
+    run_clipwb("convert", ZOO / weights, out, "--dtype", dtype)
+    p, r = verify(out, ZOO / ref)
+    # The fixtures store float16 values and their references were computed from exactly those, so f16 and f32
+    # copies hold the same numbers: the strict tolerance applies to both.
+    assert_exact(p, r, f"{name} {dtype}")
+    spec = json.loads(run_clipwb("inspect", out, "--json").stdout)["spec"]
+    source = json.loads(run_clipwb("inspect", ZOO / weights, "--json").stdout)["spec"]
+    assert spec == source
+
+
+def edited(tmp_path, name, edit):
+    src = ZOO / MODELS[name][0]
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r+") as f:
+        edit(f["config"].attrs)
+    return dst
+
+
+def test_gelu_model_run_as_quickgelu_fails(tmp_path):
+    def to_quick(a):
+        a["activation"] = "quick_gelu"
+    p, r = verify(edited(tmp_path, "oc-gelu", to_quick), ZOO / "oc-gelu-reference.h5")
+    assert p.returncode == 1 and r["pass"] is False
+    # QuickGELU moves the image embeddings only slightly; the text embeddings show it.
+    assert r["text_model_only"]["pass"] is False and r["text_model_only"]["min_cosine"] < 0.9999
+
+
+def test_wrong_head_count_fails(tmp_path):
+    def drop_heads(a):
+        del a["vision_heads"]  # the OpenAI rule (width/64 = 1 head) instead of the 4 heads of width 16
+    path = edited(tmp_path, "oc-hw16-squash", drop_heads)
+    info = json.loads(run_clipwb("inspect", path, "--json").stdout)["spec"]
+    assert info["vision"]["transformer"]["heads"] == 1 and "vision_heads" in info["assumed"]
+    p, r = verify(path, ZOO / "oc-hw16-squash-reference.h5")
+    assert p.returncode == 1 and r["image_model_only"]["pass"] is False
+    assert r["image_model_only"]["min_cosine"] < 0.999
+
+
+def test_hf_pixels_through_the_openai_pipeline_fail(tmp_path):
+    def to_openai(a):
+        a["preprocess"] = "openai"
+    p, r = verify(edited(tmp_path, "hf-gelu-quickgelu", to_openai), ZOO / "hf-gelu-quickgelu-reference.h5")
+    assert p.returncode == 1 and r["pixels"]["pass"] is False
+
+
+def test_folder_missing_a_piece_names_it(tmp_path):
+    for folder, piece in (("hf-gelu-quickgelu", "preprocessor_config.json"), ("hf-gelu-quickgelu", "model.safetensors"),
+                          ("oc-hub", "open_clip_model.safetensors")):
+        dst = tmp_path / folder
+        shutil.copytree(ZOO / folder, dst, dirs_exist_ok=True)
+        (dst / piece).unlink()
+        p = run_clipwb("inspect", dst, check=False)
+        assert p.returncode == 2 and piece in p.stderr, (folder, piece, p.stderr)
+        shutil.rmtree(dst)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    p = run_clipwb("convert", empty, tmp_path / "x.safetensors", check=False)
+    assert p.returncode == 2 and "config.json" in p.stderr and "open_clip_config.json" in p.stderr
+
+
+def test_unknown_config_attribute_or_value_is_named(tmp_path):
+    def unknown(a):
+        a["vision_rope"] = 1
+    p = run_clipwb("inspect", edited(tmp_path, "oc-gelu", unknown), check=False)
+    assert p.returncode == 2 and "vision_rope" in p.stderr
+
+    def tanh(a):
+        a["activation"] = "gelu_tanh"
+    p = run_clipwb("inspect", edited(tmp_path, "oc-gelu", tanh), check=False)
+    assert p.returncode == 2 and "gelu_tanh" in p.stderr and "quick_gelu" in p.stderr
+
+
+def test_hf_folder_out_of_scope_model_type_is_refused(tmp_path):
+    dst = tmp_path / "siglip"
+    shutil.copytree(ZOO / "hf-gelu-quickgelu", dst)
+    cfg = json.loads((dst / "config.json").read_text())
+    cfg["model_type"] = "siglip"
+    (dst / "config.json").write_text(json.dumps(cfg))
+    p = run_clipwb("inspect", dst, check=False)
+    assert p.returncode == 2 and "siglip" in p.stderr
+
+
+def test_folder_and_its_hdf5_give_the_same_embeddings(tmp_path):
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    run_clipwb("embed", "--weights", ZOO / "hf-gelu-quickgelu", "--texts", ROOT / "notebooks-export" / "texts-zoo.txt",
+               "--out", a)
+    run_clipwb("embed", "--weights", ZOO / "hf-gelu-quickgelu.h5", "--texts", ROOT / "notebooks-export" / "texts-zoo.txt",
+               "--out", b)
+    assert np.array_equal(np.load(a), np.load(b))

@@ -1,0 +1,119 @@
+"""What the open_clip and Hugging Face exporters share: --override parsing, the random-init rule for constant
+tensors, float16 rounding, and a reference run driven by the library's own preprocess/tokenize/encode callables."""
+import json
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from clip_reference import ExportError
+
+GAIN_STD = 0.1        # LayerNorm gains, logit_scale: constant c becomes c + 0.1·N(0,1) (as clip_model.py does)
+BIAS_STD = 0.05       # zero-initialised tensors (all biases): 0.05·N(0,1)
+LAYER_SCALE_STD = 0.5  # LayerScale gammas: c becomes c·(1 + 0.5·N(0,1)), so every channel has its own scale
+ZOO_PACKAGES = ("open_clip_torch", "transformers", "tokenizers", "safetensors", "huggingface_hub")
+
+
+def parse_overrides(items):
+    """`key.path=value` strings → [(['key', 'path'], value)]. The value is JSON when it parses (3, 0.1, true,
+    [0.5, 0.5, 0.5], "x"), else the text itself (squash, gelu)."""
+    out = []
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ExportError(f"--override {item!r}: write KEY=VALUE, e.g. vision_cfg.width=64")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        out.append((key.split("."), value))
+    return out
+
+
+def set_path(target, path, value, what):
+    """target[path[0]][path[1]]… = value; every dict on the way must exist (a typo is an error, not a new key)."""
+    node = target
+    for i, part in enumerate(path[:-1]):
+        if not isinstance(node.get(part), dict):
+            raise ExportError(f"--override {'.'.join(path)}: {what} has no section {'.'.join(path[:i + 1])!r}")
+        node = node[part]
+    node[path[-1]] = value
+
+
+def randomize_constant_tensors(model):
+    """Seeded random values for every parameter the library's init leaves constant (all elements equal).
+
+    Inits leave LayerNorm gains at 1, biases at 0, logit_scale at log(1/0.07) and LayerScale gammas at
+    ls_init_value; a port that ignored any of them would still match. The perturbed values keep each
+    tensor's scale, so activations stay O(1). Order: named_parameters(), after the library's own init."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            flat = param.reshape(-1)
+            if flat.numel() > 1 and not bool((flat == flat[0]).all()):
+                continue
+            c = float(flat[0])
+            if name.endswith(".gamma") and c != 0:
+                param.mul_(1 + LAYER_SCALE_STD * torch.randn_like(param))
+            else:
+                param.add_((GAIN_STD if c != 0 else BIAS_STD) * torch.randn_like(param))
+
+
+def round_to_float16(model):
+    """Round every floating tensor to float16 and keep computing in float32 (the stored weights, exactly)."""
+    with torch.no_grad():
+        for tensor in list(model.parameters()) + list(model.buffers()):
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.half().float())
+
+
+@dataclass
+class Pipeline:
+    """One library's own reference pipeline. preprocess: PIL image → float32 [3, H, W]; tokenize: texts →
+    (ids to store, zero-padded int array [M, C]; ids the model reads); encoders take a batch, return [B, D]."""
+    preprocess: Callable
+    tokenize: Callable
+    encode_image: Callable
+    encode_text: Callable
+    resolution: int
+    context_length: int
+    embed_dim: int
+
+
+def run_reference(pipe, folder, image_names, texts, batch_size):
+    """Pixels, tokens and (unnormalised) embeddings as the library computes them, float32 on CPU."""
+    from PIL import Image, UnidentifiedImageError
+    res = pipe.resolution
+    pixels = np.empty((len(image_names), 3, res, res), dtype=np.float32)
+    for i, name in enumerate(image_names):
+        path = os.path.join(folder, name)
+        try:
+            with Image.open(path) as im:
+                pixels[i] = pipe.preprocess(im)
+        except (OSError, UnidentifiedImageError) as e:
+            raise ExportError(f"cannot decode image {path!r}: {e}; remove it from the folder") from e
+    if texts:
+        stored, model_tokens = pipe.tokenize(texts)
+    else:
+        stored, model_tokens = np.zeros((0, pipe.context_length), dtype=np.int32), None
+    image_embeddings = np.zeros((len(image_names), pipe.embed_dim), dtype=np.float32)
+    text_embeddings = np.zeros((len(texts), pipe.embed_dim), dtype=np.float32)
+    with torch.no_grad():
+        for s in range(0, len(image_names), batch_size):
+            batch = torch.from_numpy(pixels[s:s + batch_size])
+            image_embeddings[s:s + batch_size] = pipe.encode_image(batch).float().numpy()
+        for s in range(0, len(texts), batch_size):
+            text_embeddings[s:s + batch_size] = pipe.encode_text(model_tokens[s:s + batch_size]).float().numpy()
+    return dict(image_names=list(image_names), pixels=pixels, image_embeddings=image_embeddings,
+                texts=list(texts), tokens=np.asarray(stored, dtype=np.int32), text_embeddings=text_embeddings)
+
+
+def check_equal_state_dicts(expected, actual, what):
+    """The folder a library wrote, read back by the same library, must hold exactly the exported tensors."""
+    if set(expected) != set(actual):
+        missing, extra = sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
+        raise ExportError(f"{what}: keys differ after the round trip (missing {missing[:3]}, extra {extra[:3]})")
+    for key, tensor in expected.items():
+        if not torch.equal(tensor.float(), actual[key].float()):
+            raise ExportError(f"{what}: tensor {key} changed in the round trip")
