@@ -35,6 +35,17 @@ import Testing
         #expect(tokenizer.encode("<<start_of_text>>", kind: .openai) == ids)
     }
 
+    @Test func longSMatchesThePatternButNotTheCache() throws {
+        // IGNORECASE lets 'ſ' (U+017F) match the 's' of <start_of_text>, so the regex keeps the word whole,
+        // but the cache holds only the exact spelling: the word is BPE'd (open_clip 3.3.0's ids)
+        #expect(tokenizer.encode("<ſtart_of_text>", kind: .openClip) == [27, 129, 123, 16707, 62, 684, 62, 18169, 285])
+        // a special token inside a text ends it early in the row: [sot, "a", eot, eot, 0, …]
+        let rows = try tokenizer.tokenize(["A <END_OF_TEXT>"], kind: .openClip)
+        #expect(rows.count == 1 && Array(rows[0].prefix(5)) == [49406, 320, 49407, 49407, 0])
+        // negative control: OpenAI's tokenizer reads the same text as ordinary pieces
+        #expect(try tokenizer.tokenize("A <END_OF_TEXT>", kind: .openai)[2] != 49407)
+    }
+
     @Test func truncationKeepsEndOfTextAt76() throws {
         let row = try tokenizer.tokenize(String(repeating: "word ", count: 100), kind: .openClip)
         #expect(row.count == 77 && row[0] == 49406 && row[75] == 2653 && row[76] == 49407)
