@@ -2,8 +2,8 @@
 // step of `CLIPImageProcessorPil`: an image with an alpha band is converted to RGBA and composited onto
 // opaque white with `Image.alpha_composite` (Pillow's AlphaComposite.c, 7-bit fixed point), then
 // converted to RGB; any other image is `convert("RGB")`d. Only then is it resized, as RGB.
-// (Transparency kept in `info` — PNG tRNS, GIF transparent index — is not carried by DecodedImage, so
-// those images are converted without compositing here; see docs/preprocessing.md.)
+// (Transparency kept in `info` — PNG tRNS, GIF transparent index — is only flagged by the decoders, and
+// the hf pipeline refuses those images; see docs/preprocessing.md.)
 
 enum HFConvert {
     /// The whole image as an RGB DecodedImage, as `np.array(convert_to_rgb(image))`.

@@ -6,7 +6,11 @@ extension CLIPPreprocess {
     /// The uint8 RGB image the spec's pipeline produces before ToTensor / rescale.
     public func resizedCropped(_ image: DecodedImage) throws -> RGBImage {
         // HF converts to RGB (alpha onto white) first; torchvision pipelines convert after the crop.
-        spec.pipeline == .hf ? try window(HFConvert.toRGB(image)) : try window(image)
+        guard spec.pipeline == .hf else { return try window(image) }
+        if image.transparencyInInfo {
+            throw ImageError("image.unsupported", "this \(image.mode.rawValue) image keeps its transparency outside an alpha band (PNG tRNS or a GIF transparent index); Hugging Face's processor composites that onto white, which clipwb does not reproduce yet; convert the image to RGBA or RGB first")
+        }
+        return try window(HFConvert.toRGB(image))
     }
 
     /// Resize to the spec's geometry, crop or pad to size × size, convert("RGB") from the image's mode.

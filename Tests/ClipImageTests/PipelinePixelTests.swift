@@ -70,6 +70,19 @@ import Testing
         #expect(Convert.toRGB(rgba.pixels, mode: .rgba, count: 4) == [100, 50, 200, 10, 20, 30, 255, 255, 255, 0, 0, 0])
     }
 
+    @Test func hfRefusesTransparencyKeptOutsideTheBands() throws {
+        let (dir, _) = try FixtureManifest.load()
+        let trns = try ImageDecoder.decode(path: dir.appendingPathComponent("20-png-p8-trns-48x64.png").path)
+        #expect(trns.mode == .palette && trns.transparencyInInfo)
+        let hf = PreprocessSpec(pipeline: .hf, size: 224)
+        #expect(throws: ImageError.self) { try CLIPPreprocess(spec: hf).resizedCropped(trns) }
+        // negative controls: the openai pipeline ignores it (convert("RGB")), and a palette PNG without tRNS is fine
+        #expect(try CLIPPreprocess(spec: .openai(size: 224)).resizedCropped(trns).width == 224)
+        let plain = try ImageDecoder.decode(path: dir.appendingPathComponent("19-png-p8-64x64.png").path)
+        #expect(!plain.transparencyInInfo)
+        #expect(try CLIPPreprocess(spec: hf).resizedCropped(plain).width == 224)
+    }
+
     @Test func tooThinForLongestIsAnError() throws {
         let image = DecodedImage(mode: .gray, width: 1, height: 1000, pixels: [UInt8](repeating: 5, count: 1000))
         let spec = PreprocessSpec(size: 224, resizeMode: .longest)

@@ -42,8 +42,8 @@ def photos(n: int) -> list[Path]:
 
 def fixtures() -> list[Path]:
     """Every mode clipwb decodes from the committed fixtures (grey, CMYK, palette, 1-bit, 16-bit, LA, RGBA),
-    except images whose transparency lives in `info` (PNG tRNS): HF composites those onto white and clipwb
-    does not carry that transparency (docs/preprocessing.md)."""
+    except images whose transparency lives in `info` (PNG tRNS): HF composites those onto white, which clipwb
+    refuses to do (test_transparency_in_info_is_refused)."""
     out, left_out = [], []
     for p in sorted(FIXTURES.glob("*")):
         if p.suffix == ".json":
@@ -129,3 +129,14 @@ def test_openai_pipeline_differs_from_hf_where_the_crop_offset_does(tmp_path):
     resized = {p.name for p in paths if min(Image.open(p).size) != 256}
     print(f"bicubic for bilinear: {len(over_b)}/{len(paths)} photos differ (resized {len(resized)})")
     assert resized and {o.split(":")[0] for o in over_b} == resized
+
+
+def test_transparency_in_info_is_refused(tmp_path):
+    """A tRNS palette PNG: HF's pixels differ from convert("RGB")'s, so clipwb's hf pipeline refuses it (exit 2)
+    while the openai pipeline (which drops transparency, as Pillow's convert("RGB") does) accepts it."""
+    trns = FIXTURES / "20-png-p8-trns-48x64.png"
+    out = tmp_path / "o.npy"
+    r = subprocess.run([CLIPWB, "preprocess", str(trns), "--out", str(out), "--pipeline", "hf"], capture_output=True, text=True)
+    assert r.returncode == 2 and "transparency outside an alpha band" in r.stderr, r.stderr
+    ours = clipwb([trns], tmp_path, "--pipeline", "openai")
+    assert np.abs(ours - reference([trns])).max() > 1.0  # what the hf pipeline would get wrong without refusing
