@@ -23,7 +23,7 @@ $(VENV)/.stamp: notebooks-export/requirements-test.txt
 	HNSWLIB_NO_NATIVE=1 CPPFLAGS="-mavx2 -mfma -ffp-contract=off" $(VENV)/bin/pip install -q --disable-pip-version-check \
 	  --no-cache-dir --no-binary hnswlib $$(sed -n 's/^\(hnswlib==[^ ]*\).*/\1/p' notebooks-export/requirements-test.txt)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r notebooks-export/requirements-test.txt
-	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps clip-anytorch==2.6.0
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps clip-anytorch==2.6.0 open_clip_torch==3.3.0
 	touch $@
 venv: $(VENV)/.stamp
 

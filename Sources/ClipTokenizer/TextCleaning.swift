@@ -1,4 +1,6 @@
-// simple_tokenizer.py's text path before BPE: basic_clean, whitespace_clean, .lower(), and re.findall(self.pat).
+// simple_tokenizer.py's text path before BPE: basic_clean, whitespace_clean, .lower(), and re.findall(self.pat);
+// open_clip 3.3.0's tokenizer.py (clean='lower') differs only in whitespace_clean and the special-token strings.
+import ClipCore
 
 /// basic_clean: ftfy.fix_text, then html.unescape twice, then str.strip().
 func basicClean(_ text: Scalars) -> Scalars {
@@ -24,22 +26,49 @@ func whitespaceClean(_ text: Scalars) -> Scalars {
     return unicode.strip(out)
 }
 
-/// The text encode() splits: whitespace_clean(basic_clean(text)).lower().
-func cleanText(_ text: Scalars) -> Scalars {
-    PythonUnicode.shared.lower(whitespaceClean(basicClean(text)))
+/// open_clip's whitespace_clean: " ".join(text.split()) — str.split() breaks on str.isspace() runs (which,
+/// unlike the `regex` module's \s, include U+001C…U+001F; ftfy has removed those before, so the results agree).
+func splitJoinClean(_ text: Scalars) -> Scalars {
+    let unicode = PythonUnicode.shared
+    var out = Scalars()
+    out.reserveCapacity(text.count)
+    var pending = false
+    for c in text {
+        if unicode.has(c, PythonUnicode.pythonSpace) {
+            pending = !out.isEmpty
+        } else {
+            if pending { out.append(" ") }
+            pending = false
+            out.append(c)
+        }
+    }
+    return out
+}
+
+/// The text encode() splits: whitespace_clean(basic_clean(text)).lower() (open_clip's `_clean_lower`).
+func cleanText(_ text: Scalars, kind: TokenizerKind = .openai) -> Scalars {
+    let basic = basicClean(text)
+    return PythonUnicode.shared.lower(kind == .openai ? whitespaceClean(basic) : splitJoinClean(basic))
+}
+
+/// The special tokens `self.pat` matches first (and `self.cache` maps to themselves): OpenAI's
+/// `<|startoftext|>` / `<|endoftext|>`, open_clip's `<start_of_text>` / `<end_of_text>`; same ids 49406 / 49407.
+func specialTokens(_ kind: TokenizerKind) -> (start: String, end: String) {
+    kind == .openai ? ("<|startoftext|>", "<|endoftext|>") : ("<start_of_text>", "<end_of_text>")
 }
 
 /// re.findall of
 /// `<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` (re.IGNORECASE),
-/// as ranges of `text`. Alternatives are tried in order at each position; a position no alternative matches
+/// as ranges of `text` (open_clip: `<start_of_text>|<end_of_text>|…`, the rest alike). Alternatives are tried in order at each position; a position no alternative matches
 /// (whitespace, and U+0345, which IGNORECASE keeps out of both \p{L} and its complement) is skipped.
-func splitWords(_ text: Scalars) -> [Range<Int>] {
+func splitWords(_ text: Scalars, kind: TokenizerKind = .openai) -> [Range<Int>] {
     let unicode = PythonUnicode.shared
+    let special = specialTokens(kind)
     var words: [Range<Int>] = []
     var i = 0
     while i < text.count {
         let c = text[i]
-        if c == "<", let n = matchLiteral(text, i, "<|startoftext|>") ?? matchLiteral(text, i, "<|endoftext|>") {
+        if c == "<", let n = matchLiteral(text, i, special.start) ?? matchLiteral(text, i, special.end) {
             words.append(i..<(i + n)); i += n; continue
         }
         if c == "'", let n = matchContraction(text, i) {
