@@ -3,13 +3,14 @@
 #
 #   scripts/slurm/local-cluster.sh start DIR   # writes DIR/slurm.conf, starts munged, slurmctld, slurmd; waits for idle
 #   export SLURM_CONF=DIR/slurm.conf           # then sbatch, squeue, sinfo, scontrol talk to it
-#   scripts/slurm/local-cluster.sh stop DIR    # stops the three daemons it started (by their pid files)
+#   scripts/slurm/local-cluster.sh stop DIR    # cancels its jobs, stops the three daemons (by their pid files)
 #
 # Everything lives in DIR: configuration, munge key and socket, state, spool, logs, pid files. The daemons run as
-# root (SlurmUser=root) with ports picked free on 127.0.0.1, never Slurm's defaults (6817/6818), and no system
-# service is touched: /etc/munge and /etc/slurm are not read. No cgroups (proctrack/linuxproc, task/none), so
-# it runs in a container. One node, `localhost` (127.0.0.1), with this machine's CPUs and memory as `slurmd -C`
-# reports them; partition `debug`. Debian 12's Slurm 22.05 (scripts/slurm/install.sh installs it).
+# root (SlurmUser=root) with ports picked free on 127.0.0.1, never Slurm's defaults (6817/6818), talk only over
+# 127.0.0.1, and no system service is touched: /etc/munge and /etc/slurm are not read. No cgroups
+# (proctrack/linuxproc, task/none), so it runs in a container. One node, `localhost` (127.0.0.1), with this
+# machine's CPUs and memory as `slurmd -C` reports them; partition `debug`. Debian 12's Slurm 22.05
+# (scripts/slurm/install.sh installs it).
 # `start` fails (exit 1, with the daemons' logs) if the node is not idle within START_TIMEOUT seconds (30).
 set -euo pipefail
 
@@ -104,6 +105,8 @@ SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
+# slurmd binds 127.0.0.1 only (slurmctld still listens on every address of its port; everyone reaches it on 127.0.0.1)
+CommunicationParameters=NoInAddrAny
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -125,7 +128,7 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
   export SLURM_CONF="$dir/slurm.conf"
-  # -i: ignore any state a previous run left (there is none: the folder is new); -s: log to the file.
+  # -i: start without saved state (the folder is new: there is none).
   slurmctld -f "$SLURM_CONF" -i || { echo "error: slurmctld did not start" >&2; logs; exit 1; }
   slurmd -f "$SLURM_CONF" -N localhost || { echo "error: slurmd did not start" >&2; logs; exit 1; }
 
