@@ -52,6 +52,7 @@ public final class CLIPTokenizer: @unchecked Sendable {
     /// SimpleTokenizer.encode(text): token ids without the start and end tokens. `kind` chooses whose
     /// SimpleTokenizer: which special-token strings in the text are special, and open_clip's whitespace_clean.
     public func encode(_ text: String, kind: TokenizerKind = .openai) -> [Int32] {
+        if kind == .hf { return encodeHF(Array(text.unicodeScalars)) }
         let cleaned = cleanText(Array(text.unicodeScalars), kind: kind)
         let specials = kind == .openai ? Self.openaiSpecials : Self.openClipSpecials
         var ids: [Int32] = []
@@ -62,6 +63,39 @@ public final class CLIPTokenizer: @unchecked Sendable {
             if utf8.first == 0x3C, let special = specials[utf8] { ids.append(contentsOf: special); continue }
             ids.append(contentsOf: bpe(utf8))
         }
+        return ids
+    }
+
+    /// Hugging Face CLIPTokenizer: the special tokens are found in the raw text as written (case-sensitive, not
+    /// normalized), and each piece between them is normalized (NFC, spaces, lowercase), split by CLIP's pattern
+    /// without IGNORECASE and byte-pair encoded. Rows are zero-padded as OpenAI's (HF pads with 49407 under an
+    /// attention mask; the text features are read at the first end token either way).
+    func encodeHF(_ text: Scalars) -> [Int32] {
+        let specials: [(Scalars, Int32)] = [(Array("<|startoftext|>".unicodeScalars), Self.startOfText),
+                                            (Array("<|endoftext|>".unicodeScalars), Self.endOfText)]
+        var ids: [Int32] = []
+        var start = 0, i = 0
+        func flush(_ end: Int) {
+            guard start < end else { return }
+            let cleaned = cleanText(Array(text[start..<end]), kind: .hf)
+            var utf8: [UInt8] = []
+            for word in splitWords(cleaned, kind: .hf) {
+                utf8.removeAll(keepingCapacity: true)
+                for s in cleaned[word] { utf8.append(contentsOf: UTF8.encode(s)!) }
+                ids.append(contentsOf: bpe(utf8))
+            }
+        }
+        while i < text.count {
+            if text[i] == "<", let (literal, id) = specials.first(where: { i + $0.0.count <= text.count && Array(text[i..<(i + $0.0.count)]) == $0.0 }) {
+                flush(i)
+                ids.append(id)
+                i += literal.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        flush(text.count)
         return ids
     }
 

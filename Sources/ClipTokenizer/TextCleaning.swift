@@ -45,10 +45,33 @@ func splitJoinClean(_ text: Scalars) -> Scalars {
     return out
 }
 
-/// The text encode() splits: whitespace_clean(basic_clean(text)).lower() (open_clip's `_clean_lower`).
+/// The text encode() splits: whitespace_clean(basic_clean(text)).lower() (open_clip's `_clean_lower`);
+/// Hugging Face's normalizer instead: NFC, every \s run to one space (no strip), lowercase (no ftfy, no
+/// html.unescape).
 func cleanText(_ text: Scalars, kind: TokenizerKind = .openai) -> Scalars {
-    let basic = basicClean(text)
-    return PythonUnicode.shared.lower(kind == .openai ? whitespaceClean(basic) : splitJoinClean(basic))
+    switch kind {
+    case .openai: return PythonUnicode.shared.lower(whitespaceClean(basicClean(text)))
+    case .openClip: return PythonUnicode.shared.lower(splitJoinClean(basicClean(text)))
+    case .hf: return PythonUnicode.shared.lowerEach(collapseSpace(PythonUnicode.nfc(text)))
+    }
+}
+
+/// Replace(Regex("\\s+"), " "): runs of white space become one space, the ends kept.
+func collapseSpace(_ text: Scalars) -> Scalars {
+    let unicode = PythonUnicode.shared
+    var out = Scalars()
+    out.reserveCapacity(text.count)
+    var inSpace = false
+    for c in text {
+        if unicode.has(c, PythonUnicode.regexSpace) {
+            if !inSpace { out.append(" ") }
+            inSpace = true
+        } else {
+            out.append(c)
+            inSpace = false
+        }
+    }
+    return out
 }
 
 /// The special tokens `self.pat` matches first (and `self.cache` maps to themselves): OpenAI's
@@ -68,10 +91,10 @@ func splitWords(_ text: Scalars, kind: TokenizerKind = .openai) -> [Range<Int>] 
     var i = 0
     while i < text.count {
         let c = text[i]
-        if c == "<", let n = matchLiteral(text, i, special.start) ?? matchLiteral(text, i, special.end) {
+        if kind != .hf, c == "<", let n = matchLiteral(text, i, special.start) ?? matchLiteral(text, i, special.end) {
             words.append(i..<(i + n)); i += n; continue
         }
-        if c == "'", let n = matchContraction(text, i) {
+        if c == "'", let n = matchContraction(text, i, exact: kind == .hf) {
             words.append(i..<(i + n)); i += n; continue
         }
         let flags = unicode.flags(c)
@@ -81,9 +104,9 @@ func splitWords(_ text: Scalars, kind: TokenizerKind = .openai) -> [Range<Int>] 
             words.append(i..<j); i = j
         } else if flags & PythonUnicode.number != 0 {
             words.append(i..<(i + 1)); i += 1
-        } else if unicode.isOther(c) {
+        } else if kind == .hf ? unicode.isOtherCaseSensitive(c) : unicode.isOther(c) {
             var j = i + 1
-            while j < text.count, unicode.isOther(text[j]) { j += 1 }
+            while j < text.count, kind == .hf ? unicode.isOtherCaseSensitive(text[j]) : unicode.isOther(text[j]) { j += 1 }
             words.append(i..<j); i = j
         } else {
             i += 1
@@ -95,8 +118,14 @@ func splitWords(_ text: Scalars, kind: TokenizerKind = .openai) -> [Range<Int>] 
 /// The contractions, in the pattern's order: 's|'t|'re|'ve|'m|'ll|'d.
 private let contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"]
 
-private func matchContraction(_ text: Scalars, _ i: Int) -> Int? {
-    for literal in contractions { if let n = matchLiteral(text, i, literal) { return n } }
+/// `exact`: Hugging Face's pre-tokenizer pattern has no IGNORECASE (its input is lowercased already).
+private func matchContraction(_ text: Scalars, _ i: Int, exact: Bool = false) -> Int? {
+    for literal in contractions {
+        if exact {
+            let l = Array(literal.unicodeScalars)
+            if i + l.count <= text.count, Array(text[i..<(i + l.count)]) == l { return l.count }
+        } else if let n = matchLiteral(text, i, literal) { return n }
+    }
     return nil
 }
 

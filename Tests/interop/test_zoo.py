@@ -137,9 +137,14 @@ def test_hf_folder_out_of_scope_model_type_is_refused(tmp_path):
 
 
 def test_folder_and_its_hdf5_give_the_same_embeddings(tmp_path):
-    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    """The folder's float16 matrices are read as stored (widened in registers), the HDF5's widened at load: the same
+    numbers summed in another order, so equal to 1e-5; the oc-gelu model's embeddings of the same texts are not."""
+    a, b, c = tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "c.npy"
     run_clipwb("embed", "--weights", ZOO / "hf-gelu-quickgelu", "--texts", ROOT / "notebooks-export" / "texts-zoo.txt",
                "--out", a)
     run_clipwb("embed", "--weights", ZOO / "hf-gelu-quickgelu.h5", "--texts", ROOT / "notebooks-export" / "texts-zoo.txt",
                "--out", b)
-    assert np.array_equal(np.load(a), np.load(b))
+    run_clipwb("embed", "--weights", ZOO / "oc-gelu.h5", "--texts", ROOT / "notebooks-export" / "texts-zoo.txt",
+               "--out", c)
+    assert np.abs(np.load(a) - np.load(b)).max() < 1e-5
+    assert np.abs(np.load(a) - np.load(c)).max() > 1e-2
