@@ -26,8 +26,19 @@ public enum Tolerances {
     public static let pixelMaxAbsDiff = 1e-5
 
     public static func cosine(weights: String, reference: String?) -> Double {
-        let rounded = weights != "f32" && (reference.map { StoredDType.normalize($0) } ?? "f32") == "f32"
-        return rounded ? float16Cosine : float32Cosine
+        choose(weights: weights, reference: reference).cosine
+    }
+
+    /// The tolerance for weights stored as `weights` against a reference computed from `reference` weights, and why.
+    public static func choose(weights: String, reference: String?) -> (cosine: Double, reason: String) {
+        let ref = reference.map { StoredDType.normalize($0) } ?? "f32"
+        if weights != "f32" && ref == "f32" {
+            return (float16Cosine, "the weights are a \(weights) rounding of the float32 weights the reference was computed with")
+        }
+        if weights == ref || weights == "f32" {
+            return (float32Cosine, "the weights hold the values the reference was computed with (\(weights) vs reference \(reference ?? "float32")): only summation order differs")
+        }
+        return (float16Cosine, "the weights (\(weights)) and the reference's (\(reference ?? "?")) are different roundings")
     }
 }
 
