@@ -3,18 +3,9 @@
 import ClipCore
 import ClipWeights
 
+public enum ParityErrors: ErrorDomain { public static let library = "ClipParity" }
 /// The error type of ClipParity (codes `verify.*`).
-public struct ParityError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
-
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-}
+public typealias ParityError = LibraryError<ParityErrors>
 
 /// The tolerances verify applies, each named beside its reason (see docs/parity.md).
 public enum Tolerances {

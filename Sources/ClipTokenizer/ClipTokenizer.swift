@@ -4,17 +4,10 @@
 import ClipCore
 import Foundation
 
-public struct TokenizerError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
+public enum TokenizerErrors: ErrorDomain { public static let library = "ClipTokenizer" }
+public typealias TokenizerError = LibraryError<TokenizerErrors>
 
-    init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-
+extension LibraryError where Domain == TokenizerErrors {
     static func corruptVocabulary(_ why: String) -> TokenizerError {
         TokenizerError("tokenizer.vocab-corrupt", "the BPE vocabulary file is not CLIP's: \(why); "
             + "restore Sources/ClipTokenizer/Resources/bpe_simple_vocab_48894.txt and rebuild", kind: .system)
