@@ -51,6 +51,8 @@ public struct VerifyReport: Encodable {
     public let weights_dtype: String
     public let reference_weights_dtype: String?
     public let tolerance_reason: String
+    /// Spec fields no source configuration gave (OpenAI's defaults were used): a likely cause when the model fails.
+    public let assumed: [String]
     public let provenance: Provenance
     public let tokens: Tokens
     public let pixels: Pixels
@@ -87,6 +89,7 @@ public struct VerifyReport: Encodable {
         s += "tolerance: min cos ≥ \(image.tolerance) — \(tolerance_reason)\n"
         s += "weights:   \(provenance.weights_source) | reference made from: \(provenance.reference_weights_source ?? "not recorded")\n"
         if let m = provenance.message { s += "  \(m)\n" } else if provenance.matches == true { s += "  sha256 matches the reference's\n" }
+        if !assumed.isEmpty { s += "assumed:   \(assumed.joined(separator: ", ")) (no configuration in the weights says; OpenAI's defaults)\n" }
         if tokens.status == "absent" {
             s += "tokens            not in reference\n"
         } else {
@@ -160,6 +163,8 @@ enum Diagnosis {
             let worst = [r.image_model_only, r.text_model_only].filter { $0.status == "fail" }.map(\.min_cosine).min() ?? 1
             if r.weights_dtype != (r.reference_weights_dtype.map(StoredDType.normalize) ?? "f32"), worst > 0.999 {
                 out.append("the model-only stages miss by a rounding-sized amount (min cos \(String(format: "%.6f", worst))) and the weights are stored as \(r.weights_dtype) while the reference used \(r.reference_weights_dtype ?? "float32"): rounding or the tolerance, not the architecture")
+            } else if !r.assumed.isEmpty {
+                out.append("the model itself differs from the reference on the reference's own inputs, and \(r.assumed.joined(separator: ", ")) were assumed (OpenAI's defaults) because the weights carry no configuration: give them in /config (docs/formats.md) or load the library's folder")
             } else {
                 out.append("the model itself differs from the reference on the reference's own inputs: weights or architecture (activation, heads, LayerNorm ε, LayerScale, MLP width); compare `clipwb inspect` with the reference library's config")
             }

@@ -57,7 +57,7 @@ public struct VerifyRun {
             .filter { $0 == "pass" || $0 == "fail" }
         var report = VerifyReport(
             weights_dtype: weightsDType, reference_weights_dtype: ref.weightsDType, tolerance_reason: options.toleranceReason,
-            provenance: provenance, tokens: tokens, pixels: pixels, image: image, image_model_only: imageModel, text: text,
+            assumed: model.spec.assumed.filter { $0 != "tokenizer" }, provenance: provenance, tokens: tokens, pixels: pixels, image: image, image_model_only: imageModel, text: text,
             text_model_only: textModel, diagnosis: [], pass: !ran.isEmpty && ran.allSatisfy { $0 == "pass" })
         report.diagnosis = Diagnosis.lines(report)
         return report

@@ -148,3 +148,14 @@ def test_folder_and_its_hdf5_give_the_same_embeddings(tmp_path):
                "--out", c)
     assert np.abs(np.load(a) - np.load(b)).max() < 1e-5
     assert np.abs(np.load(a) - np.load(c)).max() > 1e-2
+
+
+def test_gelu_model_without_config_fails_and_names_the_assumption(tmp_path):
+    """Without /config the activation cannot be seen in the shapes: it is assumed (QuickGELU, OpenAI's), shown as
+    assumed, and the failure's diagnosis names it."""
+    def drop(a):
+        del a["activation"]
+    p, r = verify(edited(tmp_path, "oc-gelu", drop), ZOO / "oc-gelu-reference.h5")
+    assert p.returncode == 1 and r["pass"] is False
+    assert "activation" in r["assumed"]
+    assert any("assumed" in d and "activation" in d for d in r["diagnosis"])
