@@ -163,11 +163,12 @@ enum Diagnosis {
             let worst = [r.image_model_only, r.text_model_only].filter { $0.status == "fail" }.map(\.min_cosine).min() ?? 1
             if r.weights_dtype != (r.reference_weights_dtype.map(StoredDType.normalize) ?? "f32"), worst > 0.999 {
                 out.append("the model-only stages miss by a rounding-sized amount (min cos \(String(format: "%.6f", worst))) and the weights are stored as \(r.weights_dtype) while the reference used \(r.reference_weights_dtype ?? "float32"): rounding or the tolerance, not the architecture")
-            } else if !r.assumed.isEmpty {
-                out.append("the model itself differs from the reference on the reference's own inputs, and \(r.assumed.joined(separator: ", ")) were assumed (OpenAI's defaults) because the weights carry no configuration: give them in /config (docs/formats.md) or load the library's folder")
-            } else {
+            } else if r.assumed.isEmpty {
                 out.append("the model itself differs from the reference on the reference's own inputs: weights or architecture (activation, heads, LayerNorm ε, LayerScale, MLP width); compare `clipwb inspect` with the reference library's config")
             }
+        }
+        if modelFails && !r.assumed.isEmpty {
+            out.append("\(r.assumed.joined(separator: ", ")) were assumed (OpenAI's defaults) because the weights carry no configuration for them: give them in /config (docs/formats.md) or load the library's own folder")
         }
         return out
     }
