@@ -123,7 +123,13 @@ def test_verify_tolerance_follows_the_weights_dtype(tmp_path):
     with h5py.File(ref, "r+") as f:
         f.attrs["weights_dtype"] = "float32"
     p, r = verify(reference=ref)
-    assert p.returncode == 0 and r["weights_dtype"] == "f16" and r["image"]["tolerance"] == 0.9995
+    assert p.returncode == 0 and r["weights_dtype"] == "f16" and r["image"]["tolerance"] == 0.999997
+    assert "f16 rounding of the float32 weights" in r["tolerance_reason"]
+    # bfloat16 (8 mantissa bits) has its own, looser tolerance.
+    bf = tmp_path / "tiny-bf16.safetensors"
+    run_clipwb("convert", TINY, bf, "--dtype", "bf16")
+    p, r = verify(weights=bf, reference=ref)
+    assert r["weights_dtype"] == "bf16" and r["image"]["tolerance"] == 0.9995
     # The same values widened to float32: the strict tolerance again.
     f32 = tmp_path / "tiny-f32.safetensors"
     run_clipwb("convert", TINY, f32, "--dtype", "f32")
