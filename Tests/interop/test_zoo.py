@@ -159,3 +159,39 @@ def test_gelu_model_without_config_fails_and_names_the_assumption(tmp_path):
     assert p.returncode == 1 and r["pass"] is False
     assert "activation" in r["assumed"]
     assert any("assumed" in d and "activation" in d for d in r["diagnosis"])
+
+
+def test_hf_sharded_checkpoint_and_a_lone_safetensors_file_load_the_same_model(tmp_path):
+    """save_pretrained's sharded layout (model.safetensors.index.json + shards, written here with Python's
+    safetensors as transformers splits them) and a model.safetensors with only config.json beside it load the
+    same model as the folder; a shard the index names but the folder lacks is named."""
+    from safetensors.numpy import load_file, save_file
+    src = ZOO / "hf-gelu-quickgelu"
+    tensors = load_file(src / "model.safetensors")
+    names = sorted(tensors)
+    sharded = tmp_path / "sharded"
+    sharded.mkdir()
+    for f in ("config.json", "preprocessor_config.json"):
+        shutil.copy(src / f, sharded / f)
+    parts = {"model-00001-of-00002.safetensors": names[: len(names) // 2], "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+    weight_map = {}
+    for file, keys in parts.items():
+        save_file({k: tensors[k] for k in keys}, sharded / file, metadata={"format": "pt"})
+        weight_map.update({k: file for k in keys})
+    (sharded / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    shutil.copy(src / "model.safetensors", lone / "model.safetensors")
+    shutil.copy(src / "config.json", lone / "config.json")
+    texts = ROOT / "notebooks-export" / "texts-zoo.txt"
+    outs = {}
+    for name, weights in (("folder", src), ("sharded", sharded), ("lone", lone / "model.safetensors")):
+        outs[name] = tmp_path / f"{name}.npy"
+        run_clipwb("embed", "--weights", weights, "--texts", texts, "--out", outs[name])
+    assert np.array_equal(np.load(outs["folder"]), np.load(outs["sharded"]))
+    assert np.array_equal(np.load(outs["folder"]), np.load(outs["lone"]))
+    spec = json.loads(run_clipwb("inspect", lone / "model.safetensors", "--json").stdout)["spec"]
+    assert spec["preprocess"]["pipeline"] == "hf" and spec["tokenizer"] == "hf"
+    (sharded / "model-00002-of-00002.safetensors").unlink()
+    p = run_clipwb("inspect", sharded, check=False)
+    assert p.returncode == 2 and "model-00002-of-00002.safetensors" in p.stderr
