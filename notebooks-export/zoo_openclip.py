@@ -88,7 +88,7 @@ def check_supported(cfg):
     for what, obj in (("vision_cfg", vision), ("text_cfg", text)):
         if obj.norm_kwargs and set(obj.norm_kwargs) != {"eps"}:
             raise ExportError(f"{what}.norm_kwargs {obj.norm_kwargs}: only eps is supported")
-    if vision.width % vision.head_width:
+    if not isinstance(vision.layers, (list, tuple)) and vision.width % vision.head_width:
         raise ExportError(f"vision width {vision.width} is not a multiple of head_width {vision.head_width}")
     if text.width % text.heads:
         raise ExportError(f"text width {text.width} is not a multiple of heads {text.heads}")

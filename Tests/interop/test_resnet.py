@@ -58,7 +58,7 @@ def test_swapped_batchnorm_statistics_fail(tmp_path):
 
 
 def refused(path):
-    p = run_clipwb("convert", path, path.with_suffix(".safetensors"), check=False)  # loads every tensor
+    p = run_clipwb("convert", path, path.parent / (path.stem + "-out.safetensors"), check=False)  # loads every tensor
     assert p.returncode == 2, p.stdout
     return p.stderr
 
@@ -102,3 +102,25 @@ def test_vit_attribute_on_a_resnet_is_refused(tmp_path):
     def vit(f):
         f["config"].attrs["vision_patch_size"] = np.int64(32)
     assert "vision_patch_size" in refused(copy_with(tmp_path, vit))
+
+
+def test_batchnorm_step_counters_are_ignored(tmp_path):
+    """open_clip's hub files keep each BatchNorm's int64 `num_batches_tracked`: read past, never used. An int64 tensor
+    under any other name is still refused, naming it."""
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+    clipwb_file = tmp_path / "rn.safetensors"
+    run_clipwb("convert", WEIGHTS, clipwb_file, "--dtype", "f32")
+    with safe_open(str(clipwb_file), "np") as f:
+        tensors, metadata = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    norms = sorted({k.rsplit(".", 1)[0] for k in tensors if k.endswith(".running_var")})
+    assert len(norms) == 3 + 4 * 4  # the stem's three, three per Bottleneck, one per downsample branch
+    with_counters = dict(tensors, **{f"{n}.num_batches_tracked": np.array(7, dtype=np.int64) for n in norms})
+    out = tmp_path / "rn-counters.safetensors"
+    save_file(with_counters, str(out), metadata=metadata)
+    p, r = verify(out, REFERENCE)
+    assert_exact(p, r, "rn-tiny with num_batches_tracked")
+    bad = tmp_path / "rn-int.safetensors"
+    save_file(dict(tensors, **{"visual.layer1.0.bn1.steps": np.array(7, dtype=np.int64)}), str(bad), metadata=metadata)
+    err = refused(bad)
+    assert "visual.layer1.0.bn1.steps" in err and "I64" in err
