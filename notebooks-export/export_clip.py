@@ -37,7 +37,8 @@ import warnings
 
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")  # clip/clip.py imports it
 from clip_hdf5 import write_reference, write_weights
-from clip_model import build_random_model, load_pretrained_model, model_config, TINY_CONFIG
+from clip_model import (build_random_model, config_attributes, load_pretrained_model, model_config, OPENAI_CONFIGS,
+                        TINY_CONFIG)
 from clip_reference import (ExportError, compute_reference, embedding_spread, provenance, read_texts,
                             select_images, sha256_of_file)
 import zoo_export
@@ -78,8 +79,10 @@ def parse_args(argv):
                         "text_config.hidden_act=gelu, projection_dim=32, image_processor.image_mean=[0.5,0.5,0.5], "
                         "...; openai: clip.model.CLIP arguments (vision_width=128). VALUE is JSON, else text")
     p.add_argument("--seed", type=int, default=0, help="torch.manual_seed for --random-init (default 0)")
-    p.add_argument("--arch", default="ViT-B/32", choices=["ViT-B/32"],
-                   help="openai --random-init architecture (the only one, and the default: ViT-B/32)")
+    p.add_argument("--arch", default="ViT-B/32", choices=list(OPENAI_CONFIGS),
+                   help="openai --random-init architecture (default ViT-B/32): clip.model.CLIP with the arguments "
+                        "build_model infers from OpenAI's checkpoint of that name (RN50 … RN50x64: ModifiedResNet, "
+                        "BatchNorm statistics randomised too)")
     p.add_argument("--tiny", action="store_true",
                    help="openai --random-init: a small configuration for test fixtures with the patch size, "
                         "resolution, context length and vocabulary of ViT-B/32: " +
@@ -114,6 +117,8 @@ def parse_args(argv):
             p.error("pass exactly one of --model NAME (OpenAI's pretrained weights) and --random-init")
         if args.tiny and not args.random_init:
             p.error("--tiny only applies to --random-init (OpenAI publishes no tiny model)")
+        if args.tiny and args.arch != "ViT-B/32":
+            p.error("--tiny is a ViT preset; for a small ResNet use --arch RN50 --layers 1 --override vision_width=8 ...")
         if args.folder_out or args.pretrained or args.hf_config:
             p.error("--folder-out, --pretrained and --hf-config apply to --source open_clip / hf")
     else:
@@ -143,7 +148,7 @@ def prepare_openai(args, images, texts):
     import torch
     if args.random_init:
         overrides = zoo_export.parse_overrides(args.override)
-        model, config = build_random_model(args.seed, args.tiny, args.layers, overrides)
+        model, config = build_random_model(args.seed, args.tiny, args.layers, overrides, args.arch)
         name = "tiny" if args.tiny else args.arch
         source = " ".join([f"random-init seed={args.seed} {name}"] + zoo_export.modifiers(args))
     else:
@@ -151,12 +156,14 @@ def prepare_openai(args, images, texts):
         config = model_config(model)
         source = f"openai {args.model}"
     if args.dtype == "float16":
-        # round first, compute the reference with the rounded values (float32 math)
+        # round first (parameters and float buffers: BatchNorm statistics), compute the reference with the
+        # rounded values (float32 math)
         with torch.no_grad():
-            for param in model.parameters():
-                param.copy_(param.half().float())
+            for tensor in list(model.parameters()) + list(model.buffers()):
+                if tensor.is_floating_point():
+                    tensor.copy_(tensor.half().float())
     return zoo_export.Prepared(
-        state_dict=model.state_dict(), config=config, source=source,
+        state_dict=model.state_dict(), config=config_attributes(config), source=source,
         reference=lambda: compute_reference(model, config, args.images, images, texts, args.batch_size))
 
 

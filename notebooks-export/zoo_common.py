@@ -60,6 +60,34 @@ def randomize_constant_tensors(model):
                 param.add_((GAIN_STD if c != 0 else BIAS_STD) * torch.randn_like(param))
 
 
+def randomize_batchnorm(visual, resolution, images=4):
+    """A ModifiedResNet's BatchNorm2d layers (openai/CLIP and open_clip alike), seeded by the caller's torch RNG.
+
+    Gains become 1 + 0.1·N (also each Bottleneck's bn3, which both inits zero: that would switch the residual
+    branches off) and biases 0.05·N. The running statistics come from the tower's own train-mode pass over
+    smooth noise pixels of std 1 (cumulative averages), so activations stay O(1) through every stage, and are then perturbed
+    per channel: mean + 0.1·σ·N, var·exp(0.2·N) (always positive). A port that ignored or mixed up any of the
+    four tensors of any layer then gives different embeddings."""
+    norms = [m for m in visual.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    with torch.no_grad():
+        for bn in norms:
+            bn.weight.copy_(1 + GAIN_STD * torch.randn_like(bn.weight))
+            bn.bias.copy_(BIAS_STD * torch.randn_like(bn.bias))
+            bn.reset_running_stats()
+            bn.momentum = None
+        visual.train()
+        # photo-like input: N(0,1) at 1/8 resolution, upsampled bilinearly, scaled to std 1 (white noise at full resolution has
+        # far smaller activations in every stage than real photos: 1.2 vs 150 after layer4 in rn-tiny)
+        coarse = torch.randn(images, 3, max(1, resolution // 8), max(1, resolution // 8))
+        smooth = torch.nn.functional.interpolate(coarse, size=(resolution, resolution), mode="bilinear", align_corners=False)
+        visual(smooth / smooth.std())
+        visual.eval()
+        for bn in norms:
+            bn.momentum = 0.1
+            bn.running_mean.add_(0.1 * bn.running_var.sqrt() * torch.randn_like(bn.running_mean))
+            bn.running_var.mul_(torch.exp(0.2 * torch.randn_like(bn.running_var)))
+
+
 def round_to_float16(model):
     """Round every floating tensor to float16 and keep computing in float32 (the stored weights, exactly)."""
     with torch.no_grad():

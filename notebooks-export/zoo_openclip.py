@@ -8,9 +8,11 @@ import logging
 import numpy as np
 import torch
 from torch import nn
+from open_clip.modified_resnet import ModifiedResNet
 
 from clip_reference import ExportError
-from zoo_common import Pipeline, check_equal_state_dicts, parse_overrides, randomize_constant_tensors, set_path
+from zoo_common import (Pipeline, check_equal_state_dicts, parse_overrides, randomize_batchnorm, randomize_constant_tensors,
+                        set_path)
 
 # Config fields that change what the towers compute in ways /config cannot describe: they must keep the value
 # open_clip's dataclasses give them (SigLIP, CLIPA, CoCa, timm and HF-text towers, custom blocks).
@@ -42,7 +44,8 @@ def resolve_config(name, layers, overrides):
               "text_cfg": {f.name for f in dataclasses.fields(text_cls)},
               "preprocess_cfg": {f.name for f in dataclasses.fields(pp_cls)} - {"size", "mode"}}
     if layers is not None:
-        cfg["vision_cfg"]["layers"] = layers
+        resnet = isinstance(cfg["vision_cfg"].get("layers"), (list, tuple))
+        cfg["vision_cfg"]["layers"] = [layers] * 4 if resnet else layers  # a ResNet: Bottlenecks per stage
         cfg["text_cfg"]["layers"] = layers
     preprocess = {}
     for path, value in parse_overrides(overrides):
@@ -72,8 +75,9 @@ def check_supported(cfg):
         raise ExportError(f"model config has {extra or ['custom_text']}: not a native open_clip CLIP (SigLIP's "
                           f"logit_bias, CoCa's multimodal_cfg and custom text towers are not clip-hdf5 models)")
     vision, text = vision_cls(**cfg["vision_cfg"]), text_cls(**cfg["text_cfg"])
-    if isinstance(vision.layers, (list, tuple)):
-        raise ExportError("ResNet image towers are not supported by clip-hdf5 v1 (ViT only)")
+    if isinstance(vision.layers, (list, tuple)) and (len(vision.layers) != 4 or vision.head_width != 64):
+        raise ExportError(f"a ModifiedResNet has 4 stages and head_width 64 (vision_cfg.layers {vision.layers}, "
+                          f"head_width {vision.head_width})")
     for what, obj, cls, names in (("vision_cfg", vision, vision_cls, VISION_DEFAULTS),
                                   ("text_cfg", text, text_cls, TEXT_DEFAULTS)):
         default = cls()
@@ -84,7 +88,7 @@ def check_supported(cfg):
     for what, obj in (("vision_cfg", vision), ("text_cfg", text)):
         if obj.norm_kwargs and set(obj.norm_kwargs) != {"eps"}:
             raise ExportError(f"{what}.norm_kwargs {obj.norm_kwargs}: only eps is supported")
-    if vision.width % vision.head_width:
+    if not isinstance(vision.layers, (list, tuple)) and vision.width % vision.head_width:
         raise ExportError(f"vision width {vision.width} is not a multiple of head_width {vision.head_width}")
     if text.width % text.heads:
         raise ExportError(f"text width {text.width} is not a multiple of heads {text.heads}")
@@ -103,6 +107,8 @@ def build_random(name, seed, layers, overrides):
     except (AssertionError, ValueError, TypeError, RuntimeError) as e:
         raise ExportError(f"open_clip refused the configuration: {e!r}") from e
     randomize_constant_tensors(model)
+    if isinstance(model.visual, ModifiedResNet):
+        randomize_batchnorm(model.visual, model.visual.image_size)
     return model.float().eval(), cfg
 
 
@@ -132,8 +138,36 @@ def _activation(block):
     raise ExportError(f"activation {act!r} is neither exact GELU nor QuickGELU")
 
 
+def _preprocess_attributes(pp):
+    if pp["interpolation"] not in ("bicubic", "bilinear") or pp["resize_mode"] not in ("shortest", "squash", "longest"):
+        raise ExportError(f"preprocess_cfg {pp} is not describable (interpolation bicubic/bilinear; resize_mode "
+                          f"shortest/squash/longest)")
+    fill = pp.get("fill_color", 0)
+    if not isinstance(fill, int) or not 0 <= fill <= 255:
+        raise ExportError(f"fill_color {fill!r} must be one grey level 0..255")
+    return dict(image_mean=[float(x) for x in pp["mean"]], image_std=[float(x) for x in pp["std"]],
+                interpolation=pp["interpolation"], resize_mode=pp["resize_mode"], preprocess="openai", fill_color=fill)
+
+
+def resnet_config_attributes(model):
+    """/config for an open_clip ModifiedResNet CLIP (docs/formats.md: resnet_layers, vision_width, vision_heads)."""
+    visual, tblock = model.visual, model.transformer.resblocks[0]
+    eps = {m.eps for m in model.modules() if isinstance(m, nn.LayerNorm)}
+    if len(eps) != 1:
+        raise ExportError(f"LayerNorms use different eps values {sorted(eps)}; /config holds one")
+    return dict(
+        embed_dim=visual.output_dim, image_resolution=visual.image_size,
+        resnet_layers=[len(getattr(visual, f"layer{s}")) for s in (1, 2, 3, 4)], vision_width=visual.conv3.out_channels,
+        vision_heads=visual.attnpool.num_heads, context_length=model.context_length, vocab_size=model.vocab_size,
+        transformer_width=model.transformer.width, transformer_heads=tblock.attn.num_heads,
+        transformer_layers=len(model.transformer.resblocks), text_activation=_activation(tblock),
+        layer_norm_eps=float(eps.pop()), tokenizer="open_clip", **_preprocess_attributes(visual.preprocess_cfg))
+
+
 def config_attributes(model):
     """/config for the model open_clip built, read from the modules themselves (heads, activation, ε)."""
+    if isinstance(model.visual, ModifiedResNet):
+        return resnet_config_attributes(model)
     visual, vblock, tblock = model.visual, model.visual.transformer.resblocks[0], model.transformer.resblocks[0]
     h, w = visual.image_size
     if h != w or visual.patch_size[0] != visual.patch_size[1]:
@@ -165,6 +199,10 @@ def config_attributes(model):
     return attrs
 
 
+def _image_size(visual):
+    return visual.image_size if isinstance(visual.image_size, int) else visual.image_size[0]
+
+
 def pipeline(model, name):
     """open_clip's own preprocess (image_transform_v2 of the model's preprocess_cfg), tokenizer and encoders."""
     import open_clip
@@ -183,7 +221,7 @@ def pipeline(model, name):
         preprocess=lambda im: preprocess(im).numpy(), tokenize=tokenize,
         encode_image=lambda x: model.encode_image(x, normalize=False),
         encode_text=lambda t: model.encode_text(t, normalize=False),
-        resolution=model.visual.image_size[0], context_length=model.context_length,
+        resolution=_image_size(model.visual), context_length=model.context_length,
         embed_dim=model.visual.output_dim)
 
 

@@ -136,12 +136,16 @@ public enum Preprocessing {
 }
 
 public enum ModelNames {
-    /// "ViT-B/32" for OpenAI's, else the family's shape: "ViT-16 (12×768 vision, 12×512 text)".
+    /// "ViT-B/32" for OpenAI's, else the family's shape: "ViT-16 (12×768 vision, 12×512 text)",
+    /// "ModifiedResNet [3, 4, 6, 3] width 64 (12×512 text)".
     public static func describe(_ s: ModelSpec) -> String {
         var openai = s
         openai.assumed = ModelSpec.vitB32.assumed
         if openai == .vitB32 { return "ViT-B/32" }
         let (v, t) = (s.vision.transformer, s.text.transformer)
+        if let r = s.vision.resnet {
+            return "ModifiedResNet \(r.layers) width \(r.width) (\(t.layers)×\(t.width) text)"
+        }
         return "ViT-\(s.vision.patchSize) (\(v.layers)×\(v.width) vision, \(t.layers)×\(t.width) text)"
     }
 }

@@ -94,6 +94,7 @@ protocol ImageTower: AnyObject, Sendable {
 enum TowerRegistry {
     static let builders: [String: (CLIPWeights) throws -> any ImageTower] = [
         ViTArchitecture.family: { try VisionTransformer($0) },
+        ResNetArchitecture.family: { try ModifiedResNet($0) },
     ]
 
     static func imageTower(_ weights: CLIPWeights) throws -> any ImageTower {

@@ -19,7 +19,7 @@ public struct CLIPArchitecture: Sendable {
 }
 
 public enum ArchitectureRegistry {
-    public static let families: [CLIPArchitecture] = [ViTArchitecture.entry]
+    public static let families: [CLIPArchitecture] = [ViTArchitecture.entry, ResNetArchitecture.entry]
 
     public static func family(named name: String) -> CLIPArchitecture? {
         families.first { $0.family == name }
@@ -36,6 +36,11 @@ public enum ArchitectureRegistry {
         "input_resolution", "context_length", "vocab_size",
         "text_model.embeddings.position_ids", "vision_model.embeddings.position_ids",
     ]
+
+    /// `ignorable`, plus BatchNorm's step counter (`….num_batches_tracked`, an integer buffer no forward reads).
+    public static func isIgnorable(_ key: String) -> Bool {
+        ignorable.contains(key) || key.hasSuffix(".num_batches_tracked")
+    }
 }
 
 /// Helpers every family shares: shape look-ups with messages, layer counts, size bounds.

@@ -29,16 +29,22 @@ extension SpecHints {
     static func from(_ s: ModelSpec, origin: String) throws -> SpecHints {
         var h = SpecHints(origin: origin)
         let (v, t) = (s.vision.transformer, s.text.transformer)
-        for (k, n) in [("embed_dim", s.embedDim), ("image_resolution", s.vision.imageSize), ("vision_layers", v.layers),
-                       ("vision_width", v.width), ("vision_patch_size", s.vision.patchSize), ("vision_heads", v.heads),
-                       ("vision_mlp_width", v.mlpWidth), ("context_length", s.text.contextLength), ("vocab_size", s.text.vocabSize),
-                       ("transformer_width", t.width), ("transformer_heads", t.heads), ("transformer_layers", t.layers),
-                       ("transformer_mlp_width", t.mlpWidth)] {
-            try h.set(k, .int(n))
+        var ints = [("embed_dim", s.embedDim), ("image_resolution", s.vision.imageSize), ("vision_heads", v.heads),
+                    ("context_length", s.text.contextLength), ("vocab_size", s.text.vocabSize),
+                    ("transformer_width", t.width), ("transformer_heads", t.heads), ("transformer_layers", t.layers),
+                    ("transformer_mlp_width", t.mlpWidth)]
+        if let r = s.vision.resnet {
+            // A ModifiedResNet: its stages and stem width; the attention pool has no blocks, MLP or LayerNorm.
+            ints.append(("vision_width", r.width))
+            try h.set("resnet_layers", .numbers(r.layers.map(Double.init)))
+        } else {
+            ints += [("vision_layers", v.layers), ("vision_width", v.width), ("vision_patch_size", s.vision.patchSize),
+                     ("vision_mlp_width", v.mlpWidth)]
+            try h.set("vision_activation", .string(v.activation.rawValue))
+            try h.set("vision_layer_norm_eps", .number(Double(v.layerNormEps)))
         }
-        try h.set("vision_activation", .string(v.activation.rawValue))
+        for (k, n) in ints { try h.set(k, .int(n)) }
         try h.set("text_activation", .string(t.activation.rawValue))
-        try h.set("vision_layer_norm_eps", .number(Double(v.layerNormEps)))
         try h.set("text_layer_norm_eps", .number(Double(t.layerNormEps)))
         try h.set("tokenizer", .string(s.tokenizer.rawValue))
         return h

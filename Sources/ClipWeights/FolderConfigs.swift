@@ -137,13 +137,22 @@ enum OpenCLIPConfig {
         try h.set("activation", .string(act.rawValue))
         let width = try v.int("width") ?? 768
         let headWidth = try v.int("head_width") ?? 64
-        guard headWidth > 0, width % headWidth == 0 else { throw refuse(v, "head_width", "vision width \(width) is not a multiple of it") }
-        try h.set("vision_width", .int(width))
-        try h.set("vision_heads", .int(width / headWidth))
-        if let l = try v.int("layers") { try h.set("vision_layers", .int(l)) }
-        if let p = try v.int("patch_size") { try h.set("vision_patch_size", .int(p)) }
         if let s = try v.int("image_size") { try h.set("image_resolution", .int(s)) }
-        try h.set("vision_mlp_width", .int(Int(Double(width) * (try v.number("mlp_ratio") ?? 4))))
+        if let stages = try resnetLayers(v) {
+            // A ModifiedResNet (open_clip's `layers` list): heads = width·32 / head_width, as open_clip's _build_vision_tower.
+            let pool = CheckedSize.product(width, 32) ?? 0
+            guard headWidth > 0, pool > 0, pool % headWidth == 0 else { throw refuse(v, "head_width", "the attention pool width 32 × \(width) is not a multiple of it") }
+            try h.set("resnet_layers", .numbers(stages))
+            try h.set("vision_width", .int(width))
+            try h.set("vision_heads", .int(pool / headWidth))
+        } else {
+            guard headWidth > 0, width % headWidth == 0 else { throw refuse(v, "head_width", "vision width \(width) is not a multiple of it") }
+            try h.set("vision_width", .int(width))
+            try h.set("vision_heads", .int(width / headWidth))
+            if let l = try v.int("layers") { try h.set("vision_layers", .int(l)) }
+            if let p = try v.int("patch_size") { try h.set("vision_patch_size", .int(p)) }
+            try h.set("vision_mlp_width", .int(Int(Double(width) * (try v.number("mlp_ratio") ?? 4))))
+        }
         let tw = try t.int("width") ?? 512
         try h.set("transformer_width", .int(tw))
         try h.set("transformer_heads", .int(try t.int("heads") ?? 8))
@@ -154,6 +163,12 @@ enum OpenCLIPConfig {
         try h.set("tokenizer", .string(TokenizerKind.openClip.rawValue))
         if let p = f.object("preprocess_cfg") { try preprocess(p, into: &h) }
         return h
+    }
+
+    /// vision_cfg.layers as a list ([3, 4, 6, 3]): Bottlenecks per stage of a ModifiedResNet; nil for a ViT's integer.
+    static func resnetLayers(_ v: JSONFile) throws -> [Double]? {
+        guard case .array? = v["layers"] else { return nil }
+        return try v.numbers("layers")
     }
 
     static func preprocess(_ p: JSONFile, into h: inout SpecHints) throws {

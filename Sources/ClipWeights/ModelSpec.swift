@@ -9,7 +9,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     /// The spec format this clipwb writes; it reads this one and version 1's `clip_config`.
     public static let formatVersion = 2
 
-    /// The registry family of the image tower (`ArchitectureRegistry`): "vit" today.
+    /// The registry family of the image tower (`ArchitectureRegistry`): "vit" or "modified_resnet".
     public var family: String
     public var embedDim: Int
     public var vision: VisionSpec
@@ -73,16 +73,39 @@ public struct TransformerSpec: Codable, Equatable, Sendable {
     public var headWidth: Int { heads > 0 ? width / heads : 0 }
 }
 
+/// The image tower. For a ViT: its blocks, patch and input size. For OpenAI's ModifiedResNet (`resnet` set):
+/// `transformer` is the attention pool (no blocks: layers 0, MLP 0; width = 32·stem width, the heads), and
+/// `patchSize` is the tower's total stride, 32, so `gridSize` is the grid the attention pool sees.
 public struct VisionSpec: Codable, Equatable, Sendable {
     public var transformer: TransformerSpec
     public var patchSize: Int
     public var imageSize: Int
+    /// Only for the ModifiedResNet family; absent (nil) in ViT specs, so their JSON is unchanged.
+    public var resnet: ResNetSpec?
 
-    public init(transformer: TransformerSpec, patchSize: Int, imageSize: Int) {
+    public init(transformer: TransformerSpec, patchSize: Int, imageSize: Int, resnet: ResNetSpec? = nil) {
         self.transformer = transformer
         self.patchSize = patchSize
         self.imageSize = imageSize
+        self.resnet = resnet
     }
+}
+
+/// openai/CLIP's ModifiedResNet(layers, output_dim, heads, input_resolution, width): `layers` Bottleneck blocks
+/// in each of the 4 stages ([3, 4, 6, 3] for RN50), `width` the stem's output channels (64 for RN50); stage s
+/// has `width·2^s` planes and outputs 4× that. Heads and output dim are the attention pool's (`transformer`,
+/// `embedDim`).
+public struct ResNetSpec: Codable, Equatable, Sendable {
+    public var layers: [Int]
+    public var width: Int
+
+    public init(layers: [Int], width: Int) {
+        self.layers = layers
+        self.width = width
+    }
+
+    /// Channels of the last stage's output, the attention pool's embed_dim: width·32.
+    public var poolWidth: Int { width * 32 }
 }
 
 public struct TextSpec: Codable, Equatable, Sendable {

@@ -45,6 +45,7 @@ public struct SafetensorsFile {
         }
         var meta: [String: String] = [:]
         var entries: [String: Entry] = [:]
+        var counters: [Entry] = []  // BatchNorm step counters: checked and tiled, never read (see `entry`)
         for (name, value) in top {
             if name == "__metadata__" {
                 guard case .object(let m) = value else { throw bad("safetensors.header", "__metadata__ is not an object") }
@@ -56,26 +57,31 @@ public struct SafetensorsFile {
                 }
                 continue
             }
-            entries[name] = try Self.entry(name, value, dataStart: dataStart, dataCount: dataCount, bad)
+            let (e, counter) = try Self.entry(name, value, dataStart: dataStart, dataCount: dataCount, bad)
+            if counter { counters.append(e) } else { entries[name] = e }
         }
-        try Self.checkTiling(entries.values, dataStart: dataStart, dataCount: dataCount, bad)
+        try Self.checkTiling(Array(entries.values) + counters, dataStart: dataStart, dataCount: dataCount, bad)
         metadata = meta
         self.entries = entries
     }
 
     /// One tensor's entry: a known dtype, a shape of non-negative integers, two integer offsets inside the data
-    /// whose span is exactly dtype size × shape (computed with checked arithmetic).
+    /// whose span is exactly dtype size × shape (computed with checked arithmetic). `counter`: an I64
+    /// `….num_batches_tracked` (BatchNorm's step counter, in open_clip ResNet hub files), checked the same way but
+    /// never read (its `dtype` is a placeholder; ArchitectureRegistry.isIgnorable drops the name).
     static func entry(_ name: String, _ value: HeaderJSON, dataStart: Int, dataCount: Int,
-                      _ bad: (String, String) -> WeightsError) throws -> Entry {
+                      _ bad: (String, String) -> WeightsError) throws -> (Entry, counter: Bool) {
         func field(_ k: String) -> HeaderJSON? {
             if case .object(let fields) = value { fields.first { $0.key == k }?.value } else { nil }
         }
         guard case .string(let dt)? = field("dtype"), let shapeValue = field("shape"), let offsValue = field("data_offsets") else {
             throw bad("safetensors.header", "the entry for '\(name)' lacks dtype, shape or data_offsets")
         }
-        guard let dtype = WeightDType(safetensorsName: dt) else {
+        let counter = dt == "I64" && name.hasSuffix(".num_batches_tracked")
+        guard let dtype = WeightDType(safetensorsName: dt) ?? (counter ? .f32 : nil) else {
             throw bad("safetensors.dtype", "tensor '\(name)' has dtype \(dt); clipwb reads F32, F16 and BF16")
         }
+        let elementSize = counter ? 8 : dtype.size
         guard let shape = integers(shapeValue) else {
             throw bad("safetensors.header", "tensor '\(name)' has shape \(shapeValue.text); a shape is a list of integers")
         }
@@ -86,13 +92,13 @@ public struct SafetensorsFile {
         guard offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount else {
             throw bad("safetensors.offsets", "tensor '\(name)' has data_offsets \(offs) outside the \(dataCount) data bytes (truncated file?)")
         }
-        guard let need = CheckedSize.bytes(shape, elementSize: dtype.size) else {
+        guard let need = CheckedSize.bytes(shape, elementSize: elementSize) else {
             throw bad("safetensors.size", "tensor '\(name)' is \(dt) with shape \(shape), whose size in bytes overflows")
         }
         guard offs[1] - offs[0] == need else {
             throw bad("safetensors.size", "tensor '\(name)' is \(dt) with shape \(shape), which needs \(need) bytes, but its data_offsets span \(offs[1] - offs[0])")
         }
-        return Entry(name: name, dtype: dtype, shape: shape, range: (dataStart + offs[0])..<(dataStart + offs[1]))
+        return (Entry(name: name, dtype: dtype, shape: shape, range: (dataStart + offs[0])..<(dataStart + offs[1])), counter)
     }
 
     static func integers(_ v: HeaderJSON) -> [Int]? {

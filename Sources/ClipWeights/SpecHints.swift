@@ -31,7 +31,7 @@ public struct SpecHints: Sendable {
                   "vocab_size", "transformer_width", "transformer_heads", "transformer_layers", "vision_heads",
                   "vision_mlp_width", "transformer_mlp_width", "fill_color", "resize_size"] { k[n] = .int }
         for n in ["layer_norm_eps", "vision_layer_norm_eps", "text_layer_norm_eps"] { k[n] = .number }
-        for n in ["image_mean", "image_std"] { k[n] = .numbers }
+        for n in ["image_mean", "image_std", "resnet_layers"] { k[n] = .numbers }
         let acts = Activation.allCases.map(\.rawValue)
         for n in ["activation", "vision_activation", "text_activation"] { k[n] = .string(acts) }
         k["interpolation"] = .string(PreprocessSpec.Interpolation.allCases.map(\.rawValue))

@@ -35,6 +35,9 @@ public enum ViTArchitecture {
             throw WeightsError("weights.shape", "tensor 'visual.positional_embedding' in '\(file)' has shape \(vpos): it needs a row for the class token and one per image patch")
         }
         let grid = Int((Double(vpos[0] - 1)).squareRoot().rounded())
+        if h.values["resnet_layers"] != nil {
+            throw Shapes.inconsistent(file, "\(h.origin) gives resnet_layers, which describes a ModifiedResNet image tower, but the tensors are a ViT's")
+        }
         var assumed: [String] = []
         let width = h.int("vision_width") ?? conv[0]
         let patch = h.int("vision_patch_size") ?? conv[3]

@@ -48,7 +48,7 @@ public enum WeightLoader {
             used.formUnion(src.sourceKeys)
             plan.append((name, shape, src))
         }
-        let unused = Set(store.shapes.keys).subtracting(used).subtracting(ArchitectureRegistry.ignorable)
+        let unused = Set(store.shapes.keys).subtracting(used).filter { !ArchitectureRegistry.isIgnorable($0) }
         if let extra = unused.sorted().first {
             throw WeightsError("weights.unexpected-tensor", "'\(store.path)' has tensor '\(extra)'\(unused.count > 1 ? " (and \(unused.count - 1) more)" : "") that \(family.description) model with this configuration does not use; is the configuration (layers, widths) right?")
         }

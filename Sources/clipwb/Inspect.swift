@@ -62,7 +62,11 @@ struct Inspect: ParsableCommand {
         func tower(_ t: TransformerSpec) -> String {
             "\(t.layers) layers, width \(t.width), \(t.heads) heads of \(t.headWidth), mlp \(t.mlpWidth), \(t.activation.rawValue)\(t.layerScale ? ", LayerScale" : ""), ε \(t.layerNormEps)"
         }
-        print("vision: \(s.family) \(tower(v)), patch \(s.vision.patchSize), \(s.imageResolution)px")
+        if let rn = s.vision.resnet {
+            print("vision: \(s.family) blocks \(rn.layers), width \(rn.width), attention pool width \(v.width) with \(v.heads) heads, \(s.imageResolution)px")
+        } else {
+            print("vision: \(s.family) \(tower(v)), patch \(s.vision.patchSize), \(s.imageResolution)px")
+        }
         print("text:   \(tower(t)), context \(s.contextLength), vocab \(s.vocabSize), tokenizer \(s.tokenizer.rawValue)")
         let p = s.preprocess
         print("preprocess: \(p.pipeline.rawValue), \(p.resizeMode.rawValue) \(p.resizeTarget)→\(p.size), \(p.interpolation.rawValue), mean \(p.mean), std \(p.std)")
