@@ -10,20 +10,7 @@ func basicClean(_ text: Scalars) -> Scalars {
 
 /// whitespace_clean: re.sub(r'\s+', ' ', text) with the `regex` module's \s, then str.strip().
 func whitespaceClean(_ text: Scalars) -> Scalars {
-    let unicode = PythonUnicode.shared
-    var out = Scalars()
-    out.reserveCapacity(text.count)
-    var inSpace = false
-    for c in text {
-        if unicode.has(c, PythonUnicode.regexSpace) {
-            if !inSpace { out.append(" ") }
-            inSpace = true
-        } else {
-            out.append(c)
-            inSpace = false
-        }
-    }
-    return unicode.strip(out)
+    PythonUnicode.shared.strip(collapseSpace(text))
 }
 
 /// open_clip's whitespace_clean: " ".join(text.split()) — str.split() breaks on str.isspace() runs (which,

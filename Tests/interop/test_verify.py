@@ -52,7 +52,8 @@ def test_verify_fails_with_another_seeds_weights(tmp_path):
     assert r["tokens"]["exact"] == r["tokens"]["total"] and r["pixels"]["pass"] is True
 
 
-def test_verify_fails_with_shuffled_texts(tmp_path):
+def shuffled_reference(tmp_path):
+    """The tiny reference with its strings rotated by one: every token row and text embedding is another text's."""
     ref = tmp_path / "shuffled.h5"
     shutil.copy(TINY_REF, ref)
     with h5py.File(ref, "r+") as f:
@@ -60,6 +61,11 @@ def test_verify_fails_with_shuffled_texts(tmp_path):
         del f["texts/strings"]
         f["texts"].create_dataset("strings", data=np.array(strings[1:] + strings[:1], dtype=object),
                                   dtype=h5py.string_dtype("utf-8"))
+    return ref
+
+
+def test_verify_fails_with_shuffled_texts(tmp_path):
+    ref = shuffled_reference(tmp_path)
     p, r = verify(reference=ref)
     assert p.returncode == 1
     assert r["pass"] is False
@@ -196,13 +202,7 @@ def test_other_weights_are_named_by_their_sha(tmp_path):
 
 
 def test_failing_rows_per_stage_diagnosis_and_markdown_report(tmp_path):
-    ref = tmp_path / "shuffled.h5"
-    shutil.copy(TINY_REF, ref)
-    with h5py.File(ref, "r+") as f:
-        strings = [s.decode() if isinstance(s, bytes) else s for s in f["texts/strings"][...]]
-        del f["texts/strings"]
-        f["texts"].create_dataset("strings", data=np.array(strings[1:] + strings[:1], dtype=object),
-                                  dtype=h5py.string_dtype("utf-8"))
+    ref = shuffled_reference(tmp_path)
     md = tmp_path / "report.md"
     p = run_clipwb("verify", "--weights", TINY, "--reference", ref, "--images", SAMPLES, "--json", "--report", md,
                    check=False)
