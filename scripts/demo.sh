@@ -6,7 +6,7 @@
 #   PORT=8080 HOST=127.0.0.1      where the server listens; SERVE=0 stops before serving
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.build/release/clipwb
+BIN=${CLIPWB_BIN:-.build/release/clipwb}
 OUT=${DEMO_DIR:-demo-catalog}
 PORT=${PORT:-8080}
 HOST=${HOST:-127.0.0.1}

@@ -1,17 +1,8 @@
 // The error type of AnnoyIndex: bad vectors, bad index files, bad query parameters.
 import ClipCore
 
-public struct AnnoyError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
-
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-}
+public enum AnnoyErrors: ErrorDomain { public static let library = "AnnoyIndex" }
+public typealias AnnoyError = LibraryError<AnnoyErrors>
 
 extension Matrix {
     /// Throws naming the first row holding NaN or ±Inf: Annoy would silently build garbage from it.

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 // See chdf5.h. Every entry point silences HDF5's error printing and turns its error stack into one line.
 #include "chdf5.h"
 #include <hdf5.h>
@@ -30,7 +31,18 @@ static void fail(char *err, size_t errlen, const char *what) {
     else snprintf(err, errlen, "%s", what);
 }
 
+
+// libhdf5 1.10 (Debian's hdf5-serial) is not thread-safe: every entry point of this shim holds one recursive
+// process-wide mutex for its whole body (released on every return by the cleanup attribute), whoever calls it
+// (ClipWeights' HDF5File, ClipEval's ann-benchmarks reader, the fuzzers).
+#include <pthread.h>
+static pthread_mutex_t chdf5_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static inline int chdf5_lock(void) { return pthread_mutex_lock(&chdf5_mutex); }
+static inline void chdf5_unlock(int *unused) { (void)unused; pthread_mutex_unlock(&chdf5_mutex); }
+#define CHDF5_GUARD __attribute__((cleanup(chdf5_unlock), unused)) int chdf5_guard_ = chdf5_lock()
+
 int chdf5_is_hdf5(const char *path) {
+    CHDF5_GUARD;
     silence();
     htri_t r = H5Fis_hdf5(path);
     H5Eclear2(H5E_DEFAULT);
@@ -38,6 +50,7 @@ int chdf5_is_hdf5(const char *path) {
 }
 
 chdf5_id chdf5_open_readonly(const char *path, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) fail(err, errlen, "cannot open HDF5 file");
@@ -45,6 +58,7 @@ chdf5_id chdf5_open_readonly(const char *path, char *err, size_t errlen) {
 }
 
 chdf5_id chdf5_create(const char *path, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) fail(err, errlen, "cannot create HDF5 file");
@@ -52,6 +66,7 @@ chdf5_id chdf5_create(const char *path, char *err, size_t errlen) {
 }
 
 void chdf5_close_file(chdf5_id file) {
+    CHDF5_GUARD;
     if (file >= 0) H5Fclose(file);
 }
 
@@ -83,6 +98,7 @@ static herr_t visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void
 }
 
 long chdf5_list_datasets(chdf5_id file, const char *group, char ***names, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     *names = NULL;
     hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
@@ -100,12 +116,14 @@ long chdf5_list_datasets(chdf5_id file, const char *group, char ***names, char *
 }
 
 void chdf5_free_names(char **names, long count) {
+    CHDF5_GUARD;
     if (!names) return;
     for (long i = 0; i < count; i++) free(names[i]);
     free(names);
 }
 
 int chdf5_exists(chdf5_id file, const char *path) {
+    CHDF5_GUARD;
     silence();
     // H5Lexists fails on intermediate missing groups; check each prefix.
     char buf[1024];
@@ -126,6 +144,7 @@ int chdf5_exists(chdf5_id file, const char *path) {
 }
 
 int chdf5_dataset_info(chdf5_id file, const char *path, chdf5_info *info, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     memset(info, 0, sizeof *info);
     hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
@@ -182,18 +201,22 @@ static int read_as(chdf5_id file, const char *path, hid_t memtype, void *out, ch
 }
 
 int chdf5_read_float(chdf5_id file, const char *path, float *out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     return read_as(file, path, H5T_NATIVE_FLOAT, out, err, errlen);
 }
 
 int chdf5_read_int32(chdf5_id file, const char *path, int32_t *out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     return read_as(file, path, H5T_NATIVE_INT32, out, err, errlen);
 }
 
 int chdf5_read_raw(chdf5_id file, const char *path, void *out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     return read_as(file, path, -1, out, err, errlen);
 }
 
 long chdf5_read_strings(chdf5_id file, const char *path, char ***out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     *out = NULL;
     hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
@@ -265,6 +288,7 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *ainfo, void
 }
 
 long chdf5_list_attributes(chdf5_id file, const char *path, char ***names, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     *names = NULL;
     hid_t o = H5Oopen(file, path, H5P_DEFAULT);
@@ -285,6 +309,7 @@ static hid_t open_attr(chdf5_id file, const char *path, const char *name, char *
 }
 
 int chdf5_attribute_class(chdf5_id file, const char *path, const char *name, char *err, size_t errlen) {
+    CHDF5_GUARD;
     hid_t a = open_attr(file, path, name, err, errlen);
     if (a < 0) return -1;
     hid_t t = H5Aget_type(a);
@@ -313,6 +338,7 @@ static long long space_shape(hid_t sp, int *rank, uint64_t *dims) {
 
 long long chdf5_attribute_shape(chdf5_id file, const char *path, const char *name, int *rank, uint64_t *dims,
                                 char *err, size_t errlen) {
+    CHDF5_GUARD;
     hid_t a = open_attr(file, path, name, err, errlen);
     if (a < 0) return -1;
     hid_t sp = H5Aget_space(a);
@@ -370,6 +396,7 @@ static hid_t open_single(chdf5_id file, const char *path, const char *name, int 
 }
 
 int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, char **out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     *out = NULL;
     hid_t a = open_single(file, path, name, 0, 0, 1, err, errlen);
     if (a < 0) return -1;
@@ -412,6 +439,7 @@ int chdf5_read_attr_string(chdf5_id file, const char *path, const char *name, ch
 }
 
 int chdf5_read_attr_int(chdf5_id file, const char *path, const char *name, int64_t *out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     hid_t a = open_single(file, path, name, 0, 1, 0, err, errlen);
     if (a < 0) return -1;
     int rc = H5Aread(a, H5T_NATIVE_INT64, out) >= 0 ? 0 : -1;
@@ -421,6 +449,7 @@ int chdf5_read_attr_int(chdf5_id file, const char *path, const char *name, int64
 }
 
 int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, double *out, char *err, size_t errlen) {
+    CHDF5_GUARD;
     hid_t a = open_single(file, path, name, 1, 1, 0, err, errlen);
     if (a < 0) return -1;
     int rc = H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0 ? 0 : -1;
@@ -433,6 +462,7 @@ int chdf5_read_attr_double(chdf5_id file, const char *path, const char *name, do
 /// ranks above 1 and longer arrays before H5Aread, so the buffer is never overrun.
 long chdf5_read_attr_doubles(chdf5_id file, const char *path, const char *name, double *out, size_t max_count,
                              char *err, size_t errlen) {
+    CHDF5_GUARD;
     hid_t a = open_attr(file, path, name, err, errlen);
     if (a < 0) return -1;
     long rc = -1;
@@ -462,6 +492,7 @@ static hid_t lcpl_intermediate(void) {
 
 int chdf5_write_float(chdf5_id file, const char *path, int rank, const uint64_t *dims, const float *data,
                       char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     hsize_t hd[8];
     for (int i = 0; i < rank && i < 8; i++) hd[i] = dims[i];
@@ -516,6 +547,7 @@ static int write_attr(chdf5_id file, const char *path, const char *name, hid_t f
 
 int chdf5_write_attr_doubles(chdf5_id file, const char *path, const char *name, uint64_t count, const double *values,
                              char *err, size_t errlen) {
+    CHDF5_GUARD;
     hsize_t n = count;
     hid_t s = H5Screate_simple(1, &n, NULL);
     int rc = write_attr_in(file, path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s, values, err, errlen);
@@ -525,6 +557,7 @@ int chdf5_write_attr_doubles(chdf5_id file, const char *path, const char *name, 
 
 int chdf5_write_attr_strings(chdf5_id file, const char *path, const char *name, uint64_t count, const char *const *values,
                              size_t fixed_size, char *err, size_t errlen) {
+    CHDF5_GUARD;
     hsize_t n = count;
     hid_t s = H5Screate_simple(1, &n, NULL);
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -549,6 +582,7 @@ int chdf5_write_attr_strings(chdf5_id file, const char *path, const char *name, 
 }
 
 int chdf5_create_unwritten(chdf5_id file, const char *path, int rank, const uint64_t *dims, char *err, size_t errlen) {
+    CHDF5_GUARD;
     silence();
     if (rank < 0 || rank > 8) { if (err) snprintf(err, errlen, "rank %d out of range", rank); return -1; }
     hsize_t hd[8], chunk[8];
@@ -565,6 +599,7 @@ int chdf5_create_unwritten(chdf5_id file, const char *path, int rank, const uint
 }
 
 int chdf5_write_attr_string(chdf5_id file, const char *path, const char *name, const char *value, char *err, size_t errlen) {
+    CHDF5_GUARD;
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
@@ -574,5 +609,6 @@ int chdf5_write_attr_string(chdf5_id file, const char *path, const char *name, c
 }
 
 int chdf5_write_attr_int(chdf5_id file, const char *path, const char *name, int64_t value, char *err, size_t errlen) {
+    CHDF5_GUARD;
     return write_attr(file, path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err, errlen);
 }

@@ -24,8 +24,15 @@ extension ClipwbError {
     public var description: String { message }
 }
 
-/// The error type of ClipCore itself (files, .npy, mmap).
-public struct CoreError: ClipwbError, Equatable {
+/// Which library an error comes from: each library declares one and names its error type after it
+/// (`typealias WeightsError = LibraryError<WeightsErrors>`), so there is one error shape, written once.
+public protocol ErrorDomain: Sendable {
+    /// The library, for messages and logs ("ClipWeights").
+    static var library: String { get }
+}
+
+/// The one error type of every clipwb library, told apart by its domain.
+public struct LibraryError<Domain: ErrorDomain>: ClipwbError, Equatable, Sendable {
     public let code: String
     public let message: String
     public let kind: ErrorKind
@@ -35,4 +42,10 @@ public struct CoreError: ClipwbError, Equatable {
         self.message = message
         self.kind = kind
     }
+
+    public var library: String { Domain.library }
 }
+
+public enum CoreErrors: ErrorDomain { public static let library = "ClipCore" }
+/// The error type of ClipCore itself (files, .npy, mmap).
+public typealias CoreError = LibraryError<CoreErrors>

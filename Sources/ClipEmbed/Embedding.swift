@@ -110,7 +110,7 @@ public struct TextEmbedder {
 
     /// The model's own tokenizer (OpenAI's or open_clip's), truncating to its context as both libraries do.
     public func tokenize(_ texts: [String]) throws -> [[Int32]] {
-        try CLIPTokenizer.shared().tokenize(texts, contextLength: model.spec.contextLength, truncate: true, kind: model.spec.tokenizer)
+        try CLIPTokenizer.shared().tokenize(texts, kind: model.spec.tokenizer, contextLength: model.spec.contextLength, truncate: true)
     }
 
     public func embed(_ texts: [String]) throws -> Matrix {

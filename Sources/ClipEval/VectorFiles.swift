@@ -65,15 +65,6 @@ public enum VectorFiles {
     }
 }
 
+public enum EvalErrors: ErrorDomain { public static let library = "ClipEval" }
 /// The error type of ClipEval.
-public struct EvalError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
-
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-}
+public typealias EvalError = LibraryError<EvalErrors>

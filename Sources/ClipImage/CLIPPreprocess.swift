@@ -1,44 +1,65 @@
-// OpenAI CLIP's `_transform(n_px)` (clip/clip.py) on Pillow images, reproduced exactly:
-//   Resize(n_px, BICUBIC)   torchvision: short side → n_px, long side int(n_px·long/short), then
-//                           PIL Image.resize in the image's own mode (NEAREST for "1"/"P",
-//                           premultiplied for RGBA/LA; skipped if the size is already right)
-//   CenterCrop(n_px)        offsets int(round((h − n_px) / 2.0)), Python's half-to-even round
-//   convert("RGB")          after the crop, from the original mode
-//   ToTensor, Normalize     float32: (x / 255 − mean) / std, channels first
+// The image pipeline a PreprocessSpec names, reproduced exactly on Pillow images:
+//   openai  torchvision on PIL (OpenAI CLIP `_transform`, open_clip 3.3.0 `image_transform`):
+//           resize by resizeMode (shortest: short side → size, long side int(size·long/short);
+//           squash: (size, size); longest: ResizeKeepRatio, round(x / ratio) half to even) with the
+//           PIL filter, in the image's own mode (NEAREST for "1"/"P", premultiplied RGBA/LA);
+//           CenterCrop offsets int(round((n − size) / 2.0)) half to even, or CenterCropOrPad padding
+//           (crop − n) // 2 before with fillColor; convert("RGB") after; ToTensor + Normalize in float32:
+//           (float32(x) / 255 − mean) / std.
+//   hf      transformers 5.25.0 `CLIPImageProcessorPil`: convert_to_rgb first (alpha onto white), PIL
+//           resize of the RGB image, center_crop offsets (n − crop) // 2 (zero padding ceil((crop − n)/2)
+//           before), rescale float32(float64(x) · (1/255)), normalize (x − float32(mean)) / float32(std).
+// Geometry in PreprocessGeometry.swift, the uint8 stage in ResizeCrop.swift.
 import ClipCore
 
 public struct CLIPPreprocess: Sendable {
-    public static let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
-    public static let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
+    public static let mean: [Float] = PreprocessSpec.openaiMean
+    public static let std: [Float] = PreprocessSpec.openaiStd
 
-    /// n_px: output side (224 for ViT-B/32).
-    public let resolution: Int
-    /// lut[c·256 + v] = (Float(v) / 255 − mean[c]) / std[c], in float32 as torchvision computes it.
+    public let spec: PreprocessSpec
+    /// The output side (224 for ViT-B/32): spec.size.
+    public var resolution: Int { spec.size }
+    /// lut[c·256 + v]: the normalised float of byte v in channel c, computed with the reference's
+    /// float32 operations (see `normalizedByte`).
     let lut: [Float]
 
+    /// OpenAI CLIP's `_transform(resolution)`.
     public init(resolution: Int = 224) {
-        precondition(resolution > 0, "resolution must be positive")
-        self.resolution = resolution
+        self.init(spec: .openai(size: resolution))
+    }
+
+    /// The pipeline `spec` names; `spec.problems` must be empty (programmer error otherwise: validate first).
+    public init(spec: PreprocessSpec) {
+        precondition(spec.problems.isEmpty, "invalid preprocess spec: \(spec.problems.joined(separator: "; "))")
+        self.spec = spec
         var t = [Float](repeating: 0, count: 3 * 256)
         for c in 0..<3 {
-            for v in 0..<256 { t[c * 256 + v] = (Float(v) / Float(255) - Self.mean[c]) / Self.std[c] }
+            for v in 0..<256 { t[c * 256 + v] = Self.normalizedByte(v, mean: spec.mean[c], std: spec.std[c], pipeline: spec.pipeline) }
         }
         lut = t
     }
+
+    /// One byte through ToTensor + Normalize (torchvision: float32 v / 255, then (x − mean) / std in
+    /// float32) or HF rescale + normalize (float64 v · (1/255) cast to float32, then float32 (x − mean) / std).
+    public static func normalizedByte(_ v: Int, mean: Float, std: Float, pipeline: PreprocessSpec.Pipeline) -> Float {
+        let x: Float = pipeline == .hf ? Float(Double(v) * (1.0 / 255.0)) : Float(v) / Float(255)
+        return (x - mean) / std
+    }
+
+    /// The PIL filter of the resize ("1" and "P" images are still resized NEAREST, as Pillow does).
+    var filter: ResampleFilter { spec.interpolation == .bilinear ? .bilinear : .bicubic }
 
     /// Floats per preprocessed image: 3·n_px·n_px.
     public var count: Int { 3 * resolution * resolution }
 
     /// torchvision's _compute_resized_output_size for an int size: (width, height).
     public static func resizedSize(width w: Int, height h: Int, resolution s: Int) -> (width: Int, height: Int) {
-        let (short, long) = w <= h ? (w, h) : (h, w)
-        let newLong = Int(Double(s * long) / Double(short))
-        return w <= h ? (s, newLong) : (newLong, s)
+        PreprocessGeometry.shortestEdge(width: w, height: h, target: s)
     }
 
     /// torchvision's center_crop offset: int(round((size − crop) / 2.0)), half to even.
     public static func cropOffset(size: Int, crop: Int) -> Int {
-        Int((Double(size - crop) / 2.0).rounded(.toNearestOrEven))
+        PreprocessGeometry.torchvisionOffset(size: size, crop: crop)
     }
 
     // MARK: - Whole pipeline

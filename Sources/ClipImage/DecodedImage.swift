@@ -46,6 +46,10 @@ public struct DecodedImage: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public var pixels: [UInt8]
+    /// Pillow keeps a transparency outside the bands in `info["transparency"]` (PNG tRNS on gray, RGB and
+    /// palette images; a GIF's transparent index). convert("RGB") ignores it; HF's convert_to_rgb composites it
+    /// onto white, which clipwb does not reproduce, so the hf pipeline refuses such images.
+    public var transparencyInInfo = false
 
     public init(mode: PixelMode, width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * mode.bytesPerPixel, "pixel buffer does not match the size")

@@ -21,12 +21,18 @@ enum GIFDecoder {
         withUnsafeBytes(of: info.palette) { p in for i in 0..<(3 * Int(info.palette_count)) { table[i] = p[i] } }
         let n = Int(info.palette_count)
         let identity = (0..<n).allSatisfy { i in (0..<3).allSatisfy { table[3 * i + $0] == UInt8(i) } }
-        if n == 0 || identity { return DecodedImage(mode: .gray, width: w, height: h, pixels: indices) }
+        if n == 0 || identity {
+            var image = DecodedImage(mode: .gray, width: w, height: h, pixels: indices)
+            image.transparencyInInfo = info.transparency >= 0
+            return image
+        }
         var out = [UInt8](repeating: 0, count: 3 * w * h)
         for (i, v) in indices.enumerated() {
             let j = 3 * Int(v)
             out[3 * i] = table[j]; out[3 * i + 1] = table[j + 1]; out[3 * i + 2] = table[j + 2]
         }
-        return DecodedImage(mode: .palette, width: w, height: h, pixels: out)
+        var image = DecodedImage(mode: .palette, width: w, height: h, pixels: out)
+        image.transparencyInInfo = info.transparency >= 0  // Pillow's info["transparency"]
+        return image
     }
 }

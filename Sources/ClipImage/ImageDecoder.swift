@@ -86,6 +86,9 @@ public enum ImageDecoder {
 
     static func decodePNG(_ b: UnsafeRawBufferPointer, source: String?) throws -> DecodedImage {
         let (info, raw) = try png.run(b, source: source) { cpng_row_bytes(&$0) * Int($0.height) }
-        return try PNGSamples.image(raw: raw, info: info, source: source)
+        var image = try PNGSamples.image(raw: raw, info: info, source: source)
+        // PngImagePlugin's chunk_tRNS fills info["transparency"] for gray, RGB and palette images only
+        image.transparencyInInfo = info.has_trns != 0 && [0, 2, 3].contains(Int(info.color_type))
+        return image
     }
 }

@@ -2,17 +2,10 @@
 // truncated or corrupt files, formats clipwb does not decode, oversized headers) is one of these, never a crash.
 import ClipCore
 
-public struct ImageError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
+public enum ImageErrors: ErrorDomain { public static let library = "ClipImage" }
+public typealias ImageError = LibraryError<ImageErrors>
 
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-
+extension LibraryError where Domain == ImageErrors {
     /// The largest image accepted, checked against the header before any pixel is decoded.
     public static let maxPixels = 50_000_000
 

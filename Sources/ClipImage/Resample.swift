@@ -1,5 +1,5 @@
-// Pillow's bicubic resampling (src/libImaging/Resample.c, ImagingResampleInner), reproduced
-// bit for bit: filter support scaled by the downscale factor, a = −0.5, weights normalised in
+// Pillow's bicubic and bilinear resampling (src/libImaging/Resample.c, ImagingResampleInner),
+// reproduced bit for bit: filter support scaled by the downscale factor, weights normalised in
 // double, then rounded to 22-bit fixed point (PRECISION_BITS = 32 − 8 − 2) for 8-bit images;
 // horizontal pass first, clip to 8 bits, then vertical pass, clip again. A pass is skipped when
 // its dimension is unchanged. Only the output rows/columns a crop keeps are computed: each output
@@ -13,6 +13,23 @@ func bicubicFilter(_ x0: Double) -> Double {
     if x < 1.0 { return ((a + 2.0) * x - (a + 3.0)) * x * x + 1 }
     if x < 2.0 { return (((x - 5) * x + 8) * x - 4) * a }
     return 0.0
+}
+
+/// Pillow's bilinear_filter (the triangle, support 1).
+@inline(__always)
+func bilinearFilter(_ x0: Double) -> Double {
+    let x = x0 < 0 ? -x0 : x0
+    return x < 1.0 ? 1.0 - x : 0.0
+}
+
+/// The PIL filters CLIP pipelines use, with Pillow's support radius (`struct filter`).
+public enum ResampleFilter: Sendable {
+    case bicubic, bilinear
+
+    var support: Double { self == .bicubic ? 2.0 : 1.0 }
+
+    @inline(__always)
+    func callAsFunction(_ x: Double) -> Double { self == .bicubic ? bicubicFilter(x) : bilinearFilter(x) }
 }
 
 let precisionBits: Int32 = 32 - 8 - 2
@@ -29,11 +46,11 @@ struct ResampleCoefficients {
     var weights: [Double]
     var fixed: [Int32]
 
-    init(inSize: Int, outSize: Int, outputs: Range<Int>, support filterSupport: Double = 2.0) {
+    init(inSize: Int, outSize: Int, outputs: Range<Int>, filter: ResampleFilter = .bicubic) {
         let in0 = Double(Float(0)), in1 = Double(Float(inSize))
         let scale = Double(Float(in1) - Float(in0)) / Double(outSize)
         let filterscale = scale < 1.0 ? 1.0 : scale
-        let support = filterSupport * filterscale
+        let support = filter.support * filterscale
         ksize = Int(support.rounded(.up)) * 2 + 1
         self.outputs = outputs
         xmin = [Int](repeating: 0, count: outputs.count)
@@ -51,7 +68,7 @@ struct ResampleCoefficients {
             let n = hi - lo
             let k = i * ksize
             for x in 0..<max(n, 0) {
-                let w = bicubicFilter((Double(x + lo) - center + 0.5) * invFilterscale)
+                let w = filter((Double(x + lo) - center + 0.5) * invFilterscale)
                 weights[k + x] = w
                 ww += w
             }

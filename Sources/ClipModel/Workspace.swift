@@ -106,15 +106,6 @@ enum ModelTensors {
     }
 }
 
+public enum ModelErrors: ErrorDomain { public static let library = "ClipModel" }
 /// The error type of ClipModel.
-public struct ModelError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
-
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-}
+public typealias ModelError = LibraryError<ModelErrors>

@@ -10,16 +10,29 @@ public struct EmbeddingComparison: Codable, Equatable, Sendable {
     public let maxAbsError: Double
     /// The row with the lowest cosine.
     public let worst: Int
+    /// Per row: cosine and max |ours − reference|.
+    public let rowCosines: [Double]
+    public let rowMaxAbsErrors: [Double]
 
     public init(ours: Matrix, reference: Matrix) {
         precondition(ours.rows == reference.rows && ours.cols == reference.cols, "compared matrices differ in shape")
         var minCos = Double.infinity, total = 0.0, maxErr = 0.0, worst = 0
+        var cosines: [Double] = [], errors: [Double] = []
         for r in 0..<ours.rows {
             let c = Self.cosine(ours.row(r), reference.row(r))
             total += c
             if c < minCos || (c.isNaN && !minCos.isNaN) { minCos = c; worst = r }
-            for (a, b) in zip(ours.row(r), reference.row(r)) { maxErr = max(maxErr, Double(abs(a - b))) }
+            var rowErr = 0.0
+            for (a, b) in zip(ours.row(r), reference.row(r)) {
+                let d = Double(abs(a - b))
+                rowErr = d.isNaN || rowErr.isNaN ? .nan : max(rowErr, d)
+            }
+            maxErr = rowErr.isNaN || maxErr.isNaN ? .nan : max(maxErr, rowErr)
+            cosines.append(c)
+            errors.append(rowErr)
         }
+        rowCosines = cosines
+        rowMaxAbsErrors = errors
         count = ours.rows
         minCosine = ours.rows == 0 ? 1 : minCos
         meanCosine = ours.rows == 0 ? 1 : total / Double(ours.rows)

@@ -52,15 +52,6 @@ extension SearchError {
     }
 }
 
+public enum SearchErrors: ErrorDomain { public static let library = "ClipSearch" }
 /// The error type of ClipSearch: catalog, ingestion and search failures.
-public struct SearchError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
-
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-}
+public typealias SearchError = LibraryError<SearchErrors>

@@ -1,19 +1,13 @@
 // ClipTokenizer reproduces OpenAI CLIP's clip/simple_tokenizer.py (SimpleTokenizer.encode/bpe/decode) and
-// clip.tokenize(texts, context_length=77, truncate=...): byte-level BPE over 49,408 tokens, exact to the id.
+// clip.tokenize(texts, context_length=77, truncate=...): byte-level BPE over 49,408 tokens, exact to the id;
+// with kind .openClip, open_clip 3.3.0's SimpleTokenizer (clean='lower', no reduction mask) instead.
 import ClipCore
 import Foundation
 
-public struct TokenizerError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
+public enum TokenizerErrors: ErrorDomain { public static let library = "ClipTokenizer" }
+public typealias TokenizerError = LibraryError<TokenizerErrors>
 
-    init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-
+extension LibraryError where Domain == TokenizerErrors {
     static func corruptVocabulary(_ why: String) -> TokenizerError {
         TokenizerError("tokenizer.vocab-corrupt", "the BPE vocabulary file is not CLIP's: \(why); "
             + "restore Sources/ClipTokenizer/Resources/bpe_simple_vocab_48894.txt and rebuild", kind: .system)
@@ -48,24 +42,62 @@ public final class CLIPTokenizer: @unchecked Sendable {
         vocabularyPath = path
     }
 
-    /// SimpleTokenizer.encode(text): token ids without the start and end tokens.
-    public func encode(_ text: String) -> [Int32] {
-        let cleaned = cleanText(Array(text.unicodeScalars))
+    /// SimpleTokenizer.encode(text): token ids without the start and end tokens. `kind` chooses whose
+    /// SimpleTokenizer: which special-token strings in the text are special, and open_clip's whitespace_clean.
+    public func encode(_ text: String, kind: TokenizerKind = .openai) -> [Int32] {
+        if kind == .hf { return encodeHF(Array(text.unicodeScalars)) }
+        let cleaned = cleanText(Array(text.unicodeScalars), kind: kind)
+        let specials = kind == .openai ? Self.openaiSpecials : Self.openClipSpecials
         var ids: [Int32] = []
         var utf8: [UInt8] = []
-        for word in splitWords(cleaned) {
+        for word in splitWords(cleaned, kind: kind) {
             utf8.removeAll(keepingCapacity: true)
             for s in cleaned[word] { utf8.append(contentsOf: UTF8.encode(s)!) }
+            if utf8.first == 0x3C, let special = specials[utf8] { ids.append(contentsOf: special); continue }
             ids.append(contentsOf: bpe(utf8))
         }
         return ids
     }
 
+    /// Hugging Face CLIPTokenizer: the special tokens are found in the raw text as written (case-sensitive, not
+    /// normalized), and each piece between them is normalized (NFC, spaces, lowercase), split by CLIP's pattern
+    /// without IGNORECASE and byte-pair encoded. Rows are zero-padded as OpenAI's (HF pads with 49407 under an
+    /// attention mask; the text features are read at the first end token either way).
+    func encodeHF(_ text: Scalars) -> [Int32] {
+        let specials: [(Scalars, Int32)] = [(Array("<|startoftext|>".unicodeScalars), Self.startOfText),
+                                            (Array("<|endoftext|>".unicodeScalars), Self.endOfText)]
+        var ids: [Int32] = []
+        var start = 0, i = 0
+        func flush(_ end: Int) {
+            guard start < end else { return }
+            let cleaned = cleanText(Array(text[start..<end]), kind: .hf)
+            var utf8: [UInt8] = []
+            for word in splitWords(cleaned, kind: .hf) {
+                utf8.removeAll(keepingCapacity: true)
+                for s in cleaned[word] { utf8.append(contentsOf: UTF8.encode(s)!) }
+                ids.append(contentsOf: bpe(utf8))
+            }
+        }
+        while i < text.count {
+            if text[i] == "<", let (literal, id) = specials.first(where: { i + $0.0.count <= text.count && Array(text[i..<(i + $0.0.count)]) == $0.0 }) {
+                flush(i)
+                ids.append(id)
+                i += literal.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        flush(text.count)
+        return ids
+    }
+
     /// clip.tokenize for one text: [SOT] + encode(text) + [EOT], zero-padded to `contextLength`. Too long:
     /// with `truncate`, the first `contextLength` ids with the last replaced by EOT; without, an error.
-    public func tokenize(_ text: String, contextLength: Int = CLIPTokenizer.contextLength,
+    /// open_clip's tokenizer always truncates that way (its EOT stays at position 76).
+    public func tokenize(_ text: String, kind: TokenizerKind = .openai, contextLength: Int = CLIPTokenizer.contextLength,
                          truncate: Bool = true) throws -> [Int32] {
-        try row(encode(text), of: text, contextLength: contextLength, truncate: truncate)
+        try row(encode(text, kind: kind), of: text, contextLength: contextLength, truncate: truncate)
     }
 
     /// The row clip.tokenize makes from `ids` = encode(text); `text` only names it in the error.
@@ -86,10 +118,10 @@ public final class CLIPTokenizer: @unchecked Sendable {
         return tokens + [Int32](repeating: 0, count: contextLength - tokens.count)
     }
 
-    /// clip.tokenize(texts, context_length, truncate): one row per text.
-    public func tokenize(_ texts: [String], contextLength: Int = CLIPTokenizer.contextLength,
+    /// clip.tokenize(texts, context_length, truncate) (or open_clip's tokenizer(texts)): one row per text.
+    public func tokenize(_ texts: [String], kind: TokenizerKind = .openai, contextLength: Int = CLIPTokenizer.contextLength,
                          truncate: Bool = true) throws -> [[Int32]] {
-        try texts.map { try tokenize($0, contextLength: contextLength, truncate: truncate) }
+        try texts.map { try tokenize($0, kind: kind, contextLength: contextLength, truncate: truncate) }
     }
 
     /// SimpleTokenizer.decode: ids back to bytes through the byte decoder, UTF-8 with U+FFFD for bad
@@ -104,14 +136,16 @@ public final class CLIPTokenizer: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "</w>", with: " ")
     }
 
-    /// The entries simple_tokenizer.py puts in its cache up front: these two words are never split.
-    private static let specials: [[UInt8]: [Int32]] = [
+    /// The entries each SimpleTokenizer puts in its cache up front: these two words are never split.
+    private static let openaiSpecials: [[UInt8]: [Int32]] = [
         Array("<|startoftext|>".utf8): [startOfText], Array("<|endoftext|>".utf8): [endOfText],
     ]
+    private static let openClipSpecials: [[UInt8]: [Int32]] = [
+        Array("<start_of_text>".utf8): [startOfText], Array("<end_of_text>".utf8): [endOfText],
+    ]
 
-    /// SimpleTokenizer.bpe on one byte-encoded word, with its cache.
+    /// SimpleTokenizer.bpe on one byte-encoded word (not a special token), with its cache.
     func bpe(_ word: [UInt8]) -> [Int32] {
-        if word.first == 0x3C, let special = Self.specials[word] { return special }
         lock.lock()
         let hit = cache[word]
         lock.unlock()

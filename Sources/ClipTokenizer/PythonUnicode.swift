@@ -83,8 +83,23 @@ struct PythonUnicode: Sendable {
         flags[Int(s.value)] & (Self.letter | Self.number | Self.regexSpace | Self.noMatch) == 0
     }
 
+    /// `[^\s\p{L}\p{N}]` without IGNORECASE (Hugging Face's pre-tokenizer): U+0345, which IGNORECASE keeps out of
+    /// both \p{L} and its complement, is an ordinary mark here.
+    @inline(__always) func isOtherCaseSensitive(_ s: Unicode.Scalar) -> Bool {
+        flags[Int(s.value)] & (Self.letter | Self.number | Self.regexSpace) == 0
+    }
+
     @inline(__always) func flags(_ s: Unicode.Scalar) -> UInt8 { flags[Int(s.value)] }
     @inline(__always) func has(_ s: Unicode.Scalar, _ bit: UInt8) -> Bool { flags[Int(s.value)] & bit != 0 }
+
+    /// Each scalar's full lowercase mapping on its own (Rust's char::to_lowercase, which Hugging Face's Lowercase
+    /// normalizer applies): as `lower` but with no Final_Sigma context, so U+03A3 is always 'σ'.
+    func lowerEach(_ text: Scalars) -> Scalars {
+        var out = Scalars()
+        out.reserveCapacity(text.count)
+        for s in text { out.append(contentsOf: s.value == 0x3A3 ? ["\u{3C3}"] : lower([s])) }
+        return out
+    }
 
     /// Python's str.lower(): full lowercase mappings ('İ' → 'i̇'), and U+03A3 → 'ς' in the Final_Sigma context.
     func lower(_ text: Scalars) -> Scalars {

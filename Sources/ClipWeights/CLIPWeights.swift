@@ -144,15 +144,6 @@ public final class FloatBuffer: @unchecked Sendable {
     deinit { UnsafeMutableRawPointer(pointer.baseAddress!).deallocate() }
 }
 
+public enum WeightsErrors: ErrorDomain { public static let library = "ClipWeights" }
 /// The error type of ClipWeights.
-public struct WeightsError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
-
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-}
+public typealias WeightsError = LibraryError<WeightsErrors>

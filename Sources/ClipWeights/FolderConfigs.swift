@@ -59,6 +59,9 @@ enum HFConfig {
             throw WeightsError("config.unsupported", "'\(t.path)' has eos_token_id \(eos); clipwb pools the text at the end token \(vocab - 1) (or argmax for the legacy id 2)")
         }
         try h.set("tokenizer", .string(TokenizerKind.hf.rawValue))
+        // Without preprocessor_config.json the checkpoint's processor is CLIPImageProcessor with its defaults
+        // (shortest edge = crop = image_size, bicubic, OpenAI's mean and std).
+        try h.set("preprocess", .string(PreprocessSpec.Pipeline.hf.rawValue))
         if let p { try preprocessor(p, into: &h) }
         return h
     }

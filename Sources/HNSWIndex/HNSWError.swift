@@ -2,17 +2,10 @@
 import CHNSW
 import ClipCore
 
-public struct HNSWError: ClipwbError, Equatable {
-    public let code: String
-    public let message: String
-    public let kind: ErrorKind
+public enum HNSWErrors: ErrorDomain { public static let library = "HNSWIndex" }
+public typealias HNSWError = LibraryError<HNSWErrors>
 
-    public init(_ code: String, _ message: String, kind: ErrorKind = .badInput) {
-        self.code = code
-        self.message = message
-        self.kind = kind
-    }
-
+extension LibraryError where Domain == HNSWErrors {
     /// Runs a shim call with a message buffer; a non-OK status becomes an error carrying the shim's line.
     static func check(_ what: String, _ call: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         var buf = [CChar](repeating: 0, count: 512)

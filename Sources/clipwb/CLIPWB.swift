@@ -25,6 +25,7 @@ struct CLIPWB: AsyncParsableCommand {
     /// 0 ok, 1 a check failed, 2 bad input or usage) instead of EX_USAGE (64), with `error:` as
     /// every other clipwb error line.
     static func main() async {
+        BLASKernels.upgradeIfFallback()
         if ProcessInfo.processInfo.environment["CLIPWB_HDF5_CHILD"] == nil { HDF5File.preflight = HDF5Containment.check }
         do {
             var command = try parseAsRoot()

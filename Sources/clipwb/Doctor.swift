@@ -42,10 +42,18 @@ struct Doctor: ParsableCommand {
         let linked = String(cString: clipwb_blas_library_path())
         let resolved = URL(fileURLWithPath: linked).resolvingSymlinksInPath().path
         let core = clipwb_blas_corename().map { String(cString: $0) }
-        let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].flatMap { $0.isEmpty ? nil : $0 }
+        let env = ProcessInfo.processInfo.environment
+        let chosen = env[BLASKernels.chosenVariable]
+        let pinned = chosen == nil ? env["OPENBLAS_CORETYPE"].flatMap { $0.isEmpty ? nil : $0 } : nil
         let avx512 = cpuHasAVX512()
         var advice: String?
-        if let pinned, avx512, pre512Cores.contains(pinned.lowercased()) {
+        if let chosen {
+            advice = "OpenBLAS did not recognise this CPU and picked Prescott (SSE3) kernels; clipwb restarted itself with "
+                + "OPENBLAS_CORETYPE=\(chosen) (CLIPWB_BLAS_AUTO=0 keeps OpenBLAS's choice)"
+        } else if pinned == nil, avx512, let core, pre512Cores.contains(core.lowercased()) {
+            advice = "OpenBLAS runs \(core) kernels on a CPU with AVX-512: sgemm runs well below what the CPU allows; "
+                + "set OPENBLAS_CORETYPE=SkylakeX"
+        } else if let pinned, avx512, pre512Cores.contains(pinned.lowercased()) {
             advice = "OPENBLAS_CORETYPE=\(pinned) pins AVX2-era kernels on a CPU with AVX-512: sgemm can run at about half "
                 + "the speed the CPU allows; unset OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for timing runs"
         }
@@ -63,7 +71,8 @@ struct Doctor: ParsableCommand {
         if let c = r.blasConfig {
             // openblas_get_config() already starts with "OpenBLAS <version>".
             print("         \(c.hasPrefix("OpenBLAS") ? c : "OpenBLAS " + c), \(r.blasThreads) threads, kernels \(r.blasCore ?? "unknown")"
-                  + (r.pinnedCoreType.map { " (pinned by OPENBLAS_CORETYPE=\($0))" } ?? ""))
+                  + (r.pinnedCoreType.map { " (pinned by OPENBLAS_CORETYPE=\($0))" } ?? "")
+                  + (ProcessInfo.processInfo.environment[BLASKernels.chosenVariable].map { " (chosen by clipwb: \($0))" } ?? ""))
         } else {
             print("         not OpenBLAS: matrix products will be slow; install libopenblas-dev (update-alternatives picks it)")
         }

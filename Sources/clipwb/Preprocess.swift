@@ -1,4 +1,5 @@
-// `clipwb preprocess`: CLIP's image transform (decode, resize, crop, RGB, normalize) as a file.
+// `clipwb preprocess`: a CLIP image pipeline (decode, resize, crop, RGB, normalize) as a file; the
+// pipeline is a PreprocessSpec built from the options (ClipImage.CLIPPreprocess does the work).
 import ArgumentParser
 import ClipCore
 import ClipImage
@@ -7,11 +8,13 @@ import Foundation
 struct Preprocess: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preprocess",
-        abstract: "Decode and preprocess images exactly as OpenAI CLIP's transform (Pillow + torchvision).",
+        abstract: "Decode and preprocess images exactly as a CLIP pipeline does (OpenAI/open_clip or Hugging Face).",
         discussion: """
         Writes the N×3×R×R float32 tensor CLIP's model consumes as a NumPy .npy file \
-        (R = --resolution, 224 by default). --uint8-out also writes the N×R×R×3 uint8 image \
-        after resize, center crop and convert("RGB"), the stage that must equal Pillow's exactly.
+        (R = --size, 224 by default). --uint8-out also writes the N×R×R×3 uint8 image \
+        after resize, center crop (or pad) and RGB conversion, the stage that must equal Pillow's exactly. \
+        --pipeline openai is torchvision on PIL (OpenAI clip, open_clip's image_transform with --resize-mode); \
+        --pipeline hf is transformers' CLIPImageProcessorPil (docs/preprocessing.md).
         """
     )
 
@@ -24,17 +27,13 @@ struct Preprocess: ParsableCommand {
     @Option(name: .long, help: "Also write the uint8 RGB crops [N, R, R, 3] to this .npy file.")
     var uint8Out: String?
 
-    @Option(name: .long, help: "Output side R in pixels.")
-    var resolution: Int = 224
+    @OptionGroup var pipeline: PreprocessOptions
 
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
     var json = false
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("pass at least one image file") }
-        guard (1...4096).contains(resolution) else {
-            throw ValidationError("--resolution must be between 1 and 4096 (CLIP ViT-B/32 uses 224)")
-        }
     }
 
     struct Item: Encodable { let path: String; let mode: String; let width: Int; let height: Int }
@@ -42,7 +41,7 @@ struct Preprocess: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let pre = CLIPPreprocess(resolution: resolution)
+            let pre = CLIPPreprocess(spec: try pipeline.spec())
             let start = DispatchTime.now().uptimeNanoseconds
             var floats = [Float](repeating: 0, count: images.count * pre.count)
             var bytes: [UInt8] = []
@@ -60,7 +59,7 @@ struct Preprocess: ParsableCommand {
                 }
             }
             progress.finish()
-            let r = resolution
+            let r = pre.resolution
             try NPYTensor.write(floats, shape: [images.count, 3, r, r], to: out)
             if let uint8Out { try NPYTensor.write(bytes, shape: [images.count, r, r, 3], to: uint8Out) }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

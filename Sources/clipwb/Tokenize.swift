@@ -1,7 +1,10 @@
 // `clipwb tokenize`: CLIP token ids for texts, as clip.tokenize(texts, context_length, truncate) gives them.
 import ArgumentParser
+import ClipCore
 import ClipTokenizer
 import Foundation
+
+extension TokenizerKind: ExpressibleByArgument {}
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +14,9 @@ struct Tokenize: ParsableCommand {
         Each text becomes [<|startoftext|>] + BPE ids + [<|endoftext|>]. Plain output prints one line per text \
         with the ids up to the end token; --json prints every row zero-padded to the context length, plus the \
         un-truncated ids SimpleTokenizer.encode gives. Texts longer than the context length are cut keeping the \
-        end token last, as clip.tokenize(truncate=True) does; with --no-truncate they are an error.
+        end token last, as clip.tokenize(truncate=True) does; with --no-truncate they are an error. \
+        --tokenizer open_clip gives open_clip's SimpleTokenizer instead: its special tokens are spelled \
+        <start_of_text> / <end_of_text> (same ids), so OpenAI's spellings are ordinary text, and it always truncates.
         """
     )
 
@@ -20,6 +25,9 @@ struct Tokenize: ParsableCommand {
 
     @Option(name: .customLong("texts"), help: ArgumentHelp("A UTF-8 file with one text per line.", valueName: "file"))
     var textsFile: String?
+
+    @Option(help: "Whose tokenizer: openai (clip.tokenize) or open_clip (open_clip.tokenizer.SimpleTokenizer).")
+    var tokenizer: TokenizerKind = .openai
 
     @Option(help: "Tokens per row (CLIP uses 77).")
     var contextLength: Int = CLIPTokenizer.contextLength
@@ -40,6 +48,9 @@ struct Tokenize: ParsableCommand {
         }
         if !texts.isEmpty && textsFile != nil {
             throw ValidationError("pass texts either as arguments or with --texts FILE, not both")
+        }
+        if tokenizer == .openClip && !truncate {
+            throw ValidationError("open_clip's tokenizer always truncates long texts; drop --no-truncate or use --tokenizer openai")
         }
         if timing < 0 { throw ValidationError("--timing must be 0 or more, got \(timing)") }
         if contextLength < 1 {
@@ -64,11 +75,12 @@ struct Tokenize: ParsableCommand {
             let inputs = try textsFile.map { try TextFile.readLines($0) } ?? texts
             let loadStart = DispatchTime.now().uptimeNanoseconds
             let tokenizer = try CLIPTokenizer.shared()
+            let kind = self.tokenizer
             let loadNanos = DispatchTime.now().uptimeNanoseconds - loadStart
             var rows: [Row] = []
             rows.reserveCapacity(inputs.count)
             for text in inputs {
-                let ids = tokenizer.encode(text)
+                let ids = tokenizer.encode(text, kind: kind)
                 let tokens = try tokenizer.row(ids, of: text, contextLength: contextLength, truncate: truncate)
                 rows.append(Row(text: text, ids: json ? ids : [], tokens: tokens))
             }

@@ -21,18 +21,31 @@ struct Verify: ParsableCommand {
         similarity reaches the tolerance: \(Tolerances.float32Cosine) when the weights hold the values the \
         reference was computed with, \(Tolerances.float16Cosine) when they are a float16/bfloat16 rounding of \
         float32 reference weights (the file's stored dtype against the reference's weights_dtype attribute). \
-        Pixels pass with max |diff| ≤ \(Tolerances.pixelMaxAbsDiff). Exit status: 0 pass, 1 fail, 2 bad input.
+        Pixels pass with max |diff| ≤ \(Tolerances.pixelMaxAbsDiff).
+
+        A reference may hold images only or texts only: the stages it lacks are reported as "not in reference", \
+        never as passes. Without --images the image stages run on the reference's own pixels only (model only); \
+        the pixel and end-to-end stages are "not run". The run passes when at least one stage ran and every stage \
+        that ran passed. When the reference records the sha256 of the weights it was computed from, it is compared \
+        with these weights' (the HDF5 file's, or the sha a clipwb file records of its source). Each failing stage \
+        gives its failing rows out of the total and a diagnosis from the pattern of failures; --json adds every \
+        row's cosine and max error, --report FILE.md writes the same as Markdown.
+
+        Exit status: 0 pass, 1 fail, 2 bad input.
         """
     )
 
-    @Option(help: "The weights file (clip-hdf5 .h5 or .safetensors).")
+    @Option(help: "The weights: clip-hdf5 .h5, .safetensors, or a Hugging Face / open_clip model folder.")
     var weights: String
 
     @Option(help: "The clip-reference .h5 file made by the exporter.")
     var reference: String
 
-    @Option(help: "The folder holding the reference's images (its /images/names are relative to it).")
-    var images: String
+    @Option(help: "The folder holding the reference's images (its /images/names are relative to it); without it only the model-only image stage runs.")
+    var images: String?
+
+    @Option(help: "Also write the report as Markdown to this file.")
+    var report: String?
 
     @Option(help: "Half-precision weights: 'direct' (the encoders read float16 as stored; fast load, half the memory) or 'widen' (to float32 at load).")
     var halves: HalfWeights = .standard
@@ -56,16 +69,23 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let report = try reportingErrors { () throws -> VerifyReport in
+        let result = try reportingErrors { () throws -> VerifyReport in
             let ref = try ReferenceFile(path: reference)
+            let source = try WeightSource.open(weights)
             let model = try ModelLoading.load(weights, halves: halves)
             let dtype = try StoredDType.of(weightsPath: weights)
-            let cosine = tolerance ?? Tolerances.cosine(weights: dtype, reference: ref.weightsDType)
+            let chosen = Tolerances.choose(weights: dtype, reference: ref.weightsDType)
+            let cosine = tolerance ?? chosen.cosine
             try ref.check(against: model.spec)
-            return try VerifyRun(model: model, ref: ref, imagesDir: images, batch: batch).run(
-                weightsDType: dtype, minCosine: cosine, pixelTolerance: pixelTolerance)
+            let options = VerifyOptions(minCosine: cosine, toleranceReason: tolerance == nil ? chosen.reason : "given with --tolerance",
+                                        pixelTolerance: pixelTolerance, imagesDir: images, batch: batch)
+            let r = try VerifyRun(model: model, ref: ref, options: options).run(weightsDType: dtype, provenance: Provenance.check(weights: source, reference: ref))
+            if let path = report {
+                try AtomicFile.write(path, chunks: [Array(r.markdown(weights: weights, reference: reference).utf8)])
+            }
+            return r
         }
-        if json { try printJSON(report) } else { print(report.text(weights: weights, reference: reference), terminator: "") }
-        if !report.pass { throw ExitCode(Exit.failed) }
+        if json { try printJSON(result) } else { print(result.text(weights: weights, reference: reference), terminator: "") }
+        if !result.pass { throw ExitCode(Exit.failed) }
     }
 }

@@ -86,8 +86,8 @@ struct SplitMix {
             let cw = rng.int(1..<(nw + 1)), ch = rng.int(1..<(nh + 1))
             let left = rng.int(0..<(nw - cw + 1)), top = rng.int(0..<(nh - ch + 1))
             let px = rng.bytes(w * h * c)
-            let window = CLIPPreprocess.bicubic8(px, width: w, height: h, channels: c, nw: nw, nh: nh,
-                                                 cols: left..<(left + cw), rows: top..<(top + ch))
+            let window = CLIPPreprocess.resample8(px, width: w, height: h, channels: c, nw: nw, nh: nh,
+                                                  cols: left..<(left + cw), rows: top..<(top + ch), filter: .bicubic)
             let expected = fullThenCrop(px, w: w, h: h, c: c, nw: nw, nh: nh, cols: left..<(left + cw), rows: top..<(top + ch))
             #expect(window == expected, "c=\(c) \(w)x\(h)→\(nw)x\(nh) window \(left),\(top) \(cw)x\(ch)")
         }

@@ -123,7 +123,13 @@ def test_verify_tolerance_follows_the_weights_dtype(tmp_path):
     with h5py.File(ref, "r+") as f:
         f.attrs["weights_dtype"] = "float32"
     p, r = verify(reference=ref)
-    assert p.returncode == 0 and r["weights_dtype"] == "f16" and r["image"]["tolerance"] == 0.9995
+    assert p.returncode == 0 and r["weights_dtype"] == "f16" and r["image"]["tolerance"] == 0.999997
+    assert "f16 rounding of the float32 weights" in r["tolerance_reason"]
+    # bfloat16 (8 mantissa bits) has its own, looser tolerance.
+    bf = tmp_path / "tiny-bf16.safetensors"
+    run_clipwb("convert", TINY, bf, "--dtype", "bf16")
+    p, r = verify(weights=bf, reference=ref)
+    assert r["weights_dtype"] == "bf16" and r["image"]["tolerance"] == 0.9995
     # The same values widened to float32: the strict tolerance again.
     f32 = tmp_path / "tiny-f32.safetensors"
     run_clipwb("convert", TINY, f32, "--dtype", "f32")
@@ -132,3 +138,82 @@ def test_verify_tolerance_follows_the_weights_dtype(tmp_path):
     # An explicit --tolerance wins.
     p, r = verify(TINY, TINY_REF, SAMPLES, "--tolerance", "0.5")
     assert r["image"]["tolerance"] == 0.5
+
+
+# Issue 11: partial references, provenance, a report a person can act on.
+
+def partial(tmp_path, drop):
+    ref = tmp_path / f"no-{drop}.h5"
+    shutil.copy(TINY_REF, ref)
+    with h5py.File(ref, "r+") as f:
+        del f[drop]
+    return ref
+
+
+def test_text_only_reference_needs_no_images_and_reports_image_stages_absent(tmp_path):
+    p = run_clipwb("verify", "--weights", TINY, "--reference", partial(tmp_path, "images"), "--json", check=False)
+    r = json.loads(p.stdout)
+    assert p.returncode == 0, p.stderr
+    assert r["pass"] is True and r["tokens"]["status"] == "pass" and r["text"]["status"] == "pass"
+    for stage in ("pixels", "image", "image_model_only"):
+        assert r[stage]["status"] == "absent" and r[stage]["pass"] is False, stage
+    text = run_clipwb("verify", "--weights", TINY, "--reference", partial(tmp_path, "images")).stdout
+    assert "image end-to-end  not in reference" in text and "1.80e+308" not in text
+
+
+def test_image_only_reference_reports_text_stages_absent(tmp_path):
+    p, r = verify(TINY, partial(tmp_path, "texts"))
+    assert p.returncode == 0 and r["pass"] is True
+    assert r["tokens"]["status"] == "absent" and r["text"]["status"] == r["text_model_only"]["status"] == "absent"
+    assert r["image"]["count"] == 16 and r["image"]["status"] == "pass"
+
+
+def test_without_images_only_the_model_only_image_stage_runs():
+    p = run_clipwb("verify", "--weights", TINY, "--reference", TINY_REF, "--json", check=False)
+    r = json.loads(p.stdout)
+    assert p.returncode == 0
+    assert r["pixels"]["status"] == "not run" and r["image"]["status"] == "not run"
+    assert r["image_model_only"]["status"] == "pass" and r["image_model_only"]["count"] == 16
+
+
+def test_other_weights_are_named_by_their_sha(tmp_path):
+    wrong = tmp_path / "seed1.h5"
+    shutil.copy(TINY, wrong)
+    with h5py.File(wrong, "r+") as f:
+        d = f["state_dict/visual.ln_post.bias"]
+        d[...] = (d[...].astype(np.float32) + 0.5).astype(d.dtype)
+    p, r = verify(weights=wrong)
+    assert p.returncode == 1
+    assert r["provenance"]["matches"] is False and "other weights" in r["provenance"]["message"]
+    assert any("other weights" in d and "likely cause" in d for d in r["diagnosis"])
+    # The honest pair matches, and a clipwb file converted from it carries the same sha.
+    _, ok = verify()
+    assert ok["provenance"]["matches"] is True
+    conv = tmp_path / "t.safetensors"
+    run_clipwb("convert", TINY, conv)
+    _, c = verify(weights=conv)
+    assert c["provenance"]["matches"] is True and c["pass"] is True
+
+
+def test_failing_rows_per_stage_diagnosis_and_markdown_report(tmp_path):
+    ref = tmp_path / "shuffled.h5"
+    shutil.copy(TINY_REF, ref)
+    with h5py.File(ref, "r+") as f:
+        strings = [s.decode() if isinstance(s, bytes) else s for s in f["texts/strings"][...]]
+        del f["texts/strings"]
+        f["texts"].create_dataset("strings", data=np.array(strings[1:] + strings[:1], dtype=object),
+                                  dtype=h5py.string_dtype("utf-8"))
+    md = tmp_path / "report.md"
+    p = run_clipwb("verify", "--weights", TINY, "--reference", ref, "--images", SAMPLES, "--json", "--report", md,
+                   check=False)
+    r = json.loads(p.stdout)
+    assert p.returncode == 1
+    assert r["text"]["failing"] > 40 and r["text"]["count"] == 50 and len(r["text"]["rows"]) == 50
+    assert {"item", "cosine", "max_abs_error"} <= set(r["text"]["rows"][0])
+    assert r["image"]["failing"] == 0
+    assert any("tokenizer" in d for d in r["diagnosis"])
+    report = md.read_text()
+    assert report.startswith("# clipwb verify: FAIL") and "| text end-to-end | FAIL |" in report and "## Diagnosis" in report
+    text = run_clipwb("verify", "--weights", TINY, "--reference", ref, "--images", SAMPLES, check=False).stdout
+    assert "\\'" not in text and "/50 below" in text
+    assert all(len(line) < 400 for line in text.splitlines())
