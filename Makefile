@@ -10,7 +10,7 @@ WEIGHTS ?=
 export CLIPWB_SHARED ?= $(abspath ../shared)
 
 .PHONY: deps venv venv-export build build-release test test-swift test-python test-slurm demo fixtures \
-        reference-full parity bench-weights bench-encoders bench-index loadtest fuzz clean
+        reference-full parity parity-resnet bench-weights bench-encoders bench-index loadtest fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -67,6 +67,10 @@ bench-weights: venv build-release
 # Full-size ViT-B/32, f32 and f16 weight files, verified against PyTorch → docs/parity.md.
 parity: deps build-release
 	scripts/parity.sh
+
+# OpenAI's ModifiedResNet CLIPs (issue 10) from OpenAI's and open_clip's code, f32 and f16 (docs/parity.md).
+parity-resnet: venv-export build-release
+	scripts/parity-resnet.sh
 
 # Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md.
 bench-encoders: deps venv-export build-release

@@ -154,7 +154,7 @@ def write_report(args, rounds, cold_times, rss, sgemm, ours_cmd, torch_cmd):
          f"{os.cpu_count()} cores; ours: {o['threads']} threads (our pool; OpenBLAS single-threaded inside it), "
          f"PyTorch: torch.set_num_threads(2). {args.rounds} rounds, ours and PyTorch alternating (order swapped every "
          f"round), {args.reps} timed repetitions per round after a warm-up; figures are medians of all "
-         f"{args.rounds * args.reps} repetitions. Full-size ViT-B/32 (random-init seed 0), float32 weights. "
+         f"{args.rounds * args.reps} repetitions. {args.model_label}, float32 weights. "
          f"1-minute load average {args.load_before} before, {args.load_after} after (other work on the machine "
          "slows both sides; the ratios are what the interleaving protects).", "",
          f"OpenBLAS sgemm peak in the same run (2048³, 2 threads): **{sgemm:.0f} GFLOP/s**. GFLOP/s columns count "
@@ -198,6 +198,7 @@ def main():
     d.add_argument("--reps", type=int, default=3)
     d.add_argument("--workdir", default="/tmp")
     d.add_argument("--out", required=True)
+    d.add_argument("--model-label", default="Full-size ViT-B/32 (random-init seed 0)", help="the model, for the report")
     args = p.parse_args()
     {"worker": worker, "cold": cold, "drive": drive}[args.mode](args)
 

@@ -13,6 +13,7 @@ from clip_reference import ExportError
 GAIN_STD = 0.1        # LayerNorm gains, logit_scale: constant c becomes c + 0.1·N(0,1) (as clip_model.py does)
 BIAS_STD = 0.05       # zero-initialised tensors (all biases): 0.05·N(0,1)
 LAYER_SCALE_STD = 0.5  # LayerScale gammas: c becomes c·(1 + 0.5·N(0,1)), so every channel has its own scale
+RESIDUAL_GAIN = 0.25   # ModifiedResNet Bottleneck bn3 gains (randomize_batchnorm)
 ZOO_PACKAGES = ("open_clip_torch", "transformers", "tokenizers", "safetensors", "huggingface_hub")
 
 
@@ -63,15 +64,20 @@ def randomize_constant_tensors(model):
 def randomize_batchnorm(visual, resolution, images=4):
     """A ModifiedResNet's BatchNorm2d layers (openai/CLIP and open_clip alike), seeded by the caller's torch RNG.
 
-    Gains become 1 + 0.1·N (also each Bottleneck's bn3, which both inits zero: that would switch the residual
-    branches off) and biases 0.05·N. The running statistics come from the tower's own train-mode pass over
+    Gains become 1 + 0.1·N, except each Bottleneck's bn3 (both libraries' inits zero it, so every block starts as
+    the identity): 0.25·(1 + 0.1·N). Zero would switch the residual branches off; a full gain makes the random
+    tower chaotic (float16 rounding alone then moves PyTorch's own RN50 image embeddings to cosine 0.984; with
+    0.25, 0.99996). Biases become 0.05·N. The running statistics come from the tower's own train-mode pass over
     smooth noise pixels of std 1 (cumulative averages), so activations stay O(1) through every stage, and are then perturbed
     per channel: mean + 0.1·σ·N, var·exp(0.2·N) (always positive). A port that ignored or mixed up any of the
     four tensors of any layer then gives different embeddings."""
     norms = [m for m in visual.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
-        for bn in norms:
-            bn.weight.copy_(1 + GAIN_STD * torch.randn_like(bn.weight))
+        for name, bn in visual.named_modules():
+            if not isinstance(bn, torch.nn.BatchNorm2d):
+                continue
+            residual = name.startswith("layer") and name.endswith(".bn3")  # a Bottleneck's last BatchNorm
+            bn.weight.copy_((RESIDUAL_GAIN if residual else 1) * (1 + GAIN_STD * torch.randn_like(bn.weight)))
             bn.bias.copy_(BIAS_STD * torch.randn_like(bn.bias))
             bn.reset_running_stats()
             bn.momentum = None

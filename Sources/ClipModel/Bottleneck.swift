@@ -79,7 +79,7 @@ enum AvgPool2d {
                 for dy in 0..<k {
                     for dx in 0..<k {
                         let src = x + ((img * h + oy * k + dy) * h + ox * k + dx) * c
-                        for j in 0..<c { dst[j] += src[j] }
+                        Rows.add(dst, src, c)
                     }
                 }
                 for j in 0..<c { dst[j] /= area }

@@ -104,10 +104,19 @@ struct Conv2d {
         }
     }
 
-    /// One output row: y = y·scale + shift (+ add), then ReLU.
+    /// One output row: y = y·scale + shift (+ add), then ReLU; 16 lanes at a time, a scalar tail.
     @inline(__always) func epilogue(_ y: UnsafeMutablePointer<Float>, add: UnsafePointer<Float>?, relu: Bool) {
-        let n = outChannels, b = shift.pointer.baseAddress!, s = scale?.pointer.baseAddress
-        for j in 0..<n {
+        let n = outChannels, b = UnsafePointer(shift.pointer.baseAddress!), s = scale.map { UnsafePointer($0.pointer.baseAddress!) }
+        let body = n - n % 16
+        for j in Swift.stride(from: 0, to: body, by: 16) {
+            var v = Kernels.load(y + j)
+            if let s { v *= Kernels.load(s + j) }
+            v += Kernels.load(b + j)
+            if let add { v += Kernels.load(add + j) }
+            if relu { v = v.replacing(with: 0, where: v .< 0) }
+            Kernels.store(v, y + j)
+        }
+        for j in body..<n {
             var v = s.map { y[j] * $0[j] } ?? y[j]
             v += b[j]
             if let add { v += add[j] }
