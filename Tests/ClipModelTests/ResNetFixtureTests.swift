@@ -82,6 +82,8 @@ import Testing
         let swapped = try ModifiedResNet(CLIPWeights(spec: w.spec, source: "swapped", arrays: arrays))
         let c = Self.minCosine(Self.encode(swapped, ref.pixels, count: ref.count, dim: ref.dim, threads: 2), ref.embeddings, dim: ref.dim)
         print("rn-tiny with bn1/bn2 running statistics swapped: min cosine \(c)")
-        #expect(c < Self.minCosine)
+        // The broken tower amplifies ulp-level differences (which worker ran which attention head) into cosines
+        // anywhere from 0.1 to 0.7 run to run, or NaN once a channel overflows; NaN fails, as in `clipwb verify`.
+        #expect(!(c >= Self.minCosine))
     }
 }
