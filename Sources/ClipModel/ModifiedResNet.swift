@@ -141,6 +141,7 @@ final class ResNetWorkspace {
             threads * Attention.scratchCount(longest: a.tokens, headDim: a.headDim),
         ]
         storage = FloatBuffer(count: sizes.reduce(0, +))
+        storage.pointer.update(repeating: .nan)  // a read before a write shows as NaN, never as stale numbers
         var p = storage.pointer.baseAddress!
         var parts: [UnsafeMutablePointer<Float>] = []
         for s in sizes {
