@@ -239,11 +239,18 @@ def write_doc(args, records, census, planned):
     L += ["", "open_clip configs left out (not native CLIP towers or not CLIP's BPE tokenizer):", ""]
     for why, names in sorted(excluded.items(), key=lambda kv: -len(kv[1])):
         L.append(f"- {why}: {len(names)} ({', '.join(names)})")
+    ran = {(r["source"], r["name"], r["layers"]) for r in records}
+    missing = [e for e in planned if parse_entry(e, args.layers) not in ran]
+    if missing:
+        L += ["", f"**Not run** in this pass ({len(missing)} of {len(planned)} planned, "
+                  "see the note below): " + ", ".join(f"`{e}`" for e in missing) + "."]
     failed = [r for r in records if not ok(r)]
     if failed:
         L += ["", "Not passing (reproduce: the exporter command, then the verify command in the row):", ""]
         for r in failed:
             L.append(f"- {r['source']} {r['name']} layers {r['layers'] or 'full'}: `{r['export_command']}`")
+    for note in args.note:
+        L += ["", note]
     L += ["", END, ""]
     text = "\n".join(L)
     doc = open(args.out, encoding="utf-8").read() if os.path.exists(args.out) else ""
@@ -269,6 +276,9 @@ def main():
     p.add_argument("--extra", default="", help="more SOURCE:NAME[@LAYERS|@full] entries")
     p.add_argument("--no-folder", action="store_true", help="skip the --folder-out forms")
     p.add_argument("--command", default="make parity-zoo")
+    p.add_argument("--note", action="append", default=[], help="a paragraph to add under the table (repeatable)")
+    p.add_argument("--report-only", action="store_true",
+                   help="write the page from WORKDIR/results.jsonl without running anything (entries not run are listed)")
     args = p.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     census = open_clip_census()
@@ -288,6 +298,8 @@ def main():
         key = (source, name, layers)
         if key in done:
             records.append(done[key])
+            continue
+        if args.report_only:
             continue
         seed = zlib.crc32(entry.encode()) % 10000  # fixed per entry, different across entries
         print(f"parity-zoo: [{i + 1}/{len(planned)}] {source} {name} layers {layers or 'full'} seed {seed}",
