@@ -10,7 +10,7 @@ WEIGHTS ?=
 export CLIPWB_SHARED ?= $(abspath ../shared)
 
 .PHONY: deps venv venv-export build build-release test test-swift test-python test-slurm demo fixtures \
-        reference-full parity parity-resnet bench-weights bench-encoders bench-index loadtest fuzz clean
+        reference-full parity parity-resnet parity-zoo bench-weights bench-encoders bench-index loadtest fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -72,9 +72,19 @@ parity: deps build-release
 parity-resnet: venv-export build-release
 	scripts/parity-resnet.sh
 
-# Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md.
+
+# Every open_clip / OpenAI / Hugging Face CLIP family, exported random-init by its own library, verified as clip-hdf5,
+# f32, f16 and folder → the zoo section of docs/parity.md. ~1 hour; ZOO_OPEN_CLIP=, ZOO_OPENAI=, ZOO_HF=, ZOO_FULL=,
+# ZOO_LAYERS= pick a subset (scripts/parity-zoo.sh). Not part of `make test`.
+parity-zoo: deps venv-export build-release
+	scripts/parity-zoo.sh
+
+# Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md (ViT-B/32) and
+# docs/benchmarks-encoders-zoo.md (full-depth ViT-B/16, ViT-L/14, open_clip ViT-H-14; BENCH_MODELS=, MODEL_ROUNDS=,
+# MODEL_REPS=, BENCH_B32=0: scripts/bench-encoders.sh), merged into docs/benchmarks.md.
 bench-encoders: deps venv-export build-release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-encoders.sh
+	$(PY) scripts/merge_benchmarks.py
 
 demo: deps venv build-release
 	scripts/demo.sh

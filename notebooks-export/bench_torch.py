@@ -6,6 +6,10 @@ Modes:
           write the markdown section (docs/benchmarks-encoders.md).
   worker  one round of PyTorch timings (JSON on stdout), same keys as `clipwb benchmark encoders`.
   cold    load weights, embed one text, print it: the PyTorch side of the cold-start measurement.
+  models  the bigger models (ViT-B/16, ViT-L/14, open_clip ViT-H-14, full depth): image encoding at batch 1 and
+          16, ours (f32 .safetensors, f16 read directly) against the model's own library, interleaved round by
+          round, peak RSS of every round's process; writes docs/benchmarks-encoders-zoo.md.
+  images  one round of PyTorch image timings for `models` (JSON on stdout).
 """
 import argparse
 import datetime
@@ -178,6 +182,193 @@ def write_report(args, rounds, cold_times, rss, sgemm, ours_cmd, torch_cmd):
     print("\n".join(L))
 
 
+def torch_kernels():
+    """What PyTorch computes with here: its CPU capability, BLAS and oneDNN, from torch.__config__."""
+    import torch
+    cfg = torch.__config__.show()
+    blas = next((l.split("BLAS_INFO=", 1)[1].split(",")[0] for l in cfg.splitlines() if "BLAS_INFO=" in l), "?")
+    mkl = next((l.strip(" -") for l in cfg.splitlines() if "Math Kernel Library" in l), "")
+    dnn = next((l.strip(" -") for l in cfg.splitlines() if "MKL-DNN" in l), "")
+    return (f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, BLAS_INFO={blas} "
+            f"({mkl.split(' Product')[0].split('-Product')[0]}), {dnn.split(' (')[0]} "
+            f"({'enabled' if torch.backends.mkldnn.enabled else 'disabled'}), {torch.get_num_threads()} threads")
+
+
+def load_library_model(library, name, weights):
+    """The reference library's own model class with the clip-hdf5 file's float32 weights, built lean: the module
+    is made on the meta device, given empty CPU storage, and every tensor is read from the file straight into
+    its parameter (so PyTorch's peak memory is one copy of the weights, as ours is; no random init pass)."""
+    import h5py
+    import numpy as np
+    import torch
+    with h5py.File(weights, "r") as f:
+        names = list(f["state_dict"].keys())
+        if library == "openai":
+            from clip.model import CLIP
+            c = dict(f["config"].attrs) if "config" in f else None
+            keys = ("embed_dim", "image_resolution", "vision_layers", "vision_width", "vision_patch_size",
+                    "context_length", "vocab_size", "transformer_width", "transformer_heads", "transformer_layers")
+            with torch.device("meta"):
+                model = CLIP(**{k: int(c[k]) for k in keys})
+        else:
+            import open_clip
+            from open_clip.model import CLIP as OpenClipCLIP
+            cfg = open_clip.get_model_config(name)  # what create_model(name) builds, without its device moves
+            with torch.device("meta"):
+                model = OpenClipCLIP(**cfg)
+        model = model.to_empty(device="cpu")
+        own = dict(model.state_dict(keep_vars=True))
+        for k in names:
+            if k in own:
+                own.pop(k).data.copy_(torch.from_numpy(np.asarray(f["state_dict"][k][...], dtype=np.float32)))
+        missing = [k for k in own if not k.endswith("attn_mask")]
+        if missing:
+            sys.exit(f"error: {weights} lacks {missing[:5]} for {library} {name}")
+    mask = model.build_attention_mask()
+    if library == "openai":
+        for block in model.transformer.resblocks:
+            block.attn_mask = mask
+    else:
+        model.attn_mask = mask
+    return model.float().eval()
+
+
+def images_worker(args):
+    import torch
+    from PIL import Image
+    torch.set_num_threads(2)
+    t = time.perf_counter()
+    model = load_library_model(args.library, args.model, args.weights)
+    load_s = time.perf_counter() - t
+    if args.library == "openai":
+        import clip
+        preprocess = clip.clip._transform(model.visual.input_resolution)
+    else:
+        from open_clip.transform import PreprocessCfg, image_transform_v2
+        preprocess = image_transform_v2(PreprocessCfg(size=model.visual.image_size), is_train=False)
+    names = sorted(n for n in os.listdir(args.images) if n.lower().endswith((".jpg", ".jpeg", ".png")))[:16]
+    x = torch.stack([preprocess(Image.open(os.path.join(args.images, n)).convert("RGB")) for n in names])
+
+    def timed(fn):
+        fn()
+        out = []
+        for _ in range(args.reps):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+        return out
+    with torch.no_grad():
+        o = {"threads": torch.get_num_threads(), "load_s": load_s,
+             "image_b1": timed(lambda: model.encode_image(x[:1])),
+             "image_b16": timed(lambda: model.encode_image(x))}
+    json.dump(o, sys.stdout)
+
+
+def run_with_rss(cmd, env=None):
+    """Runs cmd under GNU time; returns (stdout, peak RSS MiB)."""
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-3000:]}")
+    return p.stdout, int(p.stderr.strip().splitlines()[-1]) / 1024
+
+
+def models_drive(args):
+    """For each model in turn: rounds of ours f32, ours f16 (read directly) and PyTorch, order rotated every round."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    doctor = subprocess.run([args.clipwb, "doctor"], capture_output=True, text=True, env=env).stdout
+    mkl = subprocess.run([sys.executable, "-c", "import torch; torch.set_num_threads(2); a = torch.randn(64, 64); a @ a"],
+                         capture_output=True, text=True, env={**env, "MKL_VERBOSE": "1"}).stdout
+    mkl_isa = next((l.split(" architecture ", 1)[-1].strip() for l in mkl.splitlines()
+                    if l.startswith("MKL_VERBOSE") and "architecture" in l), "?")
+    tk = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+                         "import torch; torch.set_num_threads(2); import bench_torch; print(bench_torch.torch_kernels())"],
+                        capture_output=True, text=True, env=env).stdout.strip() + f"; MKL_VERBOSE: {mkl_isa}"
+    cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True)
+                .stdout.splitlines() if l.startswith("Model name")), "?")
+    load_before = open("/proc/loadavg").read().split()[0]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    results = []
+    for spec in args.model:
+        label, library, name, h5, st32, st16 = spec.split(",")
+        sides = {
+            "ours f32": [args.clipwb, "benchmark", "encoders", "--weights", st32, "--images", args.images,
+                         "--images-only", "--reps", str(args.reps)],
+            "ours f16 direct": [args.clipwb, "benchmark", "encoders", "--weights", st16, "--halves", "direct",
+                                "--images", args.images, "--images-only", "--reps", str(args.reps)],
+            "PyTorch": [sys.executable, os.path.abspath(__file__), "images", "--library", library, "--model", name,
+                        "--weights", h5, "--images", args.images, "--reps", str(args.reps)],
+        }
+        order = list(sides)
+        rounds = {k: [] for k in sides}
+        rss = {k: [] for k in sides}
+        for r in range(args.rounds):
+            for side in order[r % 3:] + order[:r % 3]:
+                out, peak = run_with_rss(sides[side], env)
+                rounds[side].append(json.loads(out))
+                rss[side].append(peak)
+                print(f"bench-encoders: {label} round {r + 1}/{args.rounds} {side}: b1 "
+                      f"{statistics.median(rounds[side][-1]['image_b1']):.2f} s, b16 "
+                      f"{statistics.median(rounds[side][-1]['image_b16']):.2f} s, peak RSS {peak:.0f} MiB",
+                      file=sys.stderr, flush=True)
+        results.append(dict(label=label, library=library, name=name, h5=h5, st32=st32, st16=st16,
+                            sizes={k: os.path.getsize(p) for k, p in (("h5", h5), ("st32", st32), ("st16", st16))},
+                            rounds=rounds, rss=rss, commands=sides,
+                            gflop=rounds["ours f32"][0].get("image_gflop")))
+        with open(args.out + ".json", "w") as f:
+            json.dump(dict(results=results, doctor=doctor, torch=tk, cpu=cpu), f)
+        write_models_report(args, results, doctor, tk, cpu, load_before, started)  # after each model: partial runs count
+
+
+def write_models_report(args, results, doctor, tk, cpu, load_before, started):
+    core = next((" ".join(l.split()) for l in doctor.splitlines() if "kernels" in l), "?")
+    blas = next((" ".join(l.split()) for l in doctor.splitlines() if l.startswith("BLAS:")), "")
+    L = ["## Encoders at larger sizes: ViT-B/16, ViT-L/14, open_clip ViT-H-14 (`make bench-encoders`)", "",
+         f"{started:%Y-%m-%d %H:%M} UTC; CPU {cpu}, {os.cpu_count()} cores; 1-minute load average {load_before} at "
+         f"the start, {open('/proc/loadavg').read().split()[0]} at the end (another engineer's builds and tests "
+         "shared the machine; the interleaving is what protects the ratios). Both sides ran with "
+         "`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` unset.", "",
+         f"- ours: clipwb release build, 2 threads (its pool; OpenBLAS single-threaded inside it). `clipwb doctor`: "
+         f"{core}{'; ' + blas if blas else ''}.",
+         f"- PyTorch: {tk}. The reference library's own model class (OpenAI `clip.model.CLIP` for ViT-B/16 and "
+         "ViT-L/14, `open_clip.model.CLIP(**open_clip.get_model_config('ViT-H-14'))` for ViT-H-14, what "
+         "`create_model` builds) made on the meta device and filled "
+         "tensor by tensor from the same float32 clip-hdf5 file (one copy of the weights in memory, no random-init "
+         "pass), `torch.no_grad()`, `encode_image`.",
+         f"- Random-init weights (`export_clip.py --random-init`, full depth, float32), converted with `clipwb "
+         "convert --dtype f32` and `--dtype f16`; ours f16 runs `--halves direct` (the encoders read the f16 "
+         "matrices as stored).",
+         f"- {args.rounds} rounds per model, one process per side per round, the order of the three sides rotated "
+         f"every round; {args.reps} timed repetitions per process after a warm-up call; images/s from the median of "
+         f"all {args.rounds * args.reps} repetitions. 16 photos of `{args.images}` (the first by name). Peak RSS: "
+         "GNU time's maximum resident set of each process (load + warm-up + timings), the largest over the rounds; "
+         "ours maps the weight file, so its pages count in full.", "",
+         "| model | weights | side | batch 1 images/s | ratio vs PyTorch | batch 16 images/s | ratio vs PyTorch | "
+         "peak RSS MiB | RSS vs PyTorch |", "|---|---|---|---|---|---|---|---|---|"]
+    for m in results:
+        def ips(side, key, n):
+            return n / statistics.median(v for r in m["rounds"][side] for v in r[key])
+        t1, t16, tr = ips("PyTorch", "image_b1", 1), ips("PyTorch", "image_b16", 16), max(m["rss"]["PyTorch"])
+        for side in ("ours f32", "ours f16 direct", "PyTorch"):
+            b1, b16, r = ips(side, "image_b1", 1), ips(side, "image_b16", 16), max(m["rss"][side])
+            size = m["sizes"]["h5" if side == "PyTorch" else "st32" if side == "ours f32" else "st16"] / 2**20
+            ratio = lambda a, b: "" if side == "PyTorch" else f"**{a / b:.2f}×**"
+            L.append(f"| {m['label']} | {size:,.0f} MiB | {side} | {b1:.2f} | {ratio(b1, t1)} | {b16:.2f} | "
+                     f"{ratio(b16, t16)} | {r:,.0f} | {'' if side == 'PyTorch' else f'{r / tr:.2f}×'} |")
+    L += ["", "Per-round figures (images/s at batch 16, median of the round's repetitions; peak RSS MiB):", ""]
+    for m in results:
+        for side in ("ours f32", "ours f16 direct", "PyTorch"):
+            L.append(f"- {m['label']}, {side}: " + ", ".join(
+                f"{16 / statistics.median(r['image_b16']):.2f} ({rs:,.0f})" for r, rs in zip(m["rounds"][side], m["rss"][side])))
+    L += ["", "Commands (one round; `scripts/bench-encoders.sh`, `make bench-encoders`):", "", "```"]
+    for m in results:
+        for side, cmd in m["commands"].items():
+            L.append(" ".join(cmd).replace(os.getcwd() + "/", ""))
+    L += ["```", ""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(L))
+    print("\n".join(L))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -199,8 +390,22 @@ def main():
     d.add_argument("--workdir", default="/tmp")
     d.add_argument("--out", required=True)
     d.add_argument("--model-label", default="Full-size ViT-B/32 (random-init seed 0)", help="the model, for the report")
+    i = sub.add_parser("images")
+    i.add_argument("--library", choices=["openai", "open_clip"], required=True)
+    i.add_argument("--model", required=True, help="open_clip config name (ViT-H-14); a label for openai")
+    i.add_argument("--weights", required=True, help="clip-hdf5 float32 weights")
+    i.add_argument("--images", required=True)
+    i.add_argument("--reps", type=int, default=2)
+    m = sub.add_parser("models")
+    m.add_argument("--clipwb", required=True)
+    m.add_argument("--model", action="append", required=True,
+                   help="LABEL,LIBRARY,NAME,WEIGHTS.h5,F32.safetensors,F16.safetensors (repeatable)")
+    m.add_argument("--images", required=True)
+    m.add_argument("--rounds", type=int, default=3)
+    m.add_argument("--reps", type=int, default=2)
+    m.add_argument("--out", required=True)
     args = p.parse_args()
-    {"worker": worker, "cold": cold, "drive": drive}[args.mode](args)
+    {"worker": worker, "cold": cold, "drive": drive, "images": images_worker, "models": models_drive}[args.mode](args)
 
 
 if __name__ == "__main__":

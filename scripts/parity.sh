@@ -76,6 +76,11 @@ L += ["", "## What is exact, what cannot be, and why", "",
       "- Text embeddings are checked twice (our tokens, and the reference's own tokens), image embeddings twice "
       "(our pixels, and the reference's own pixels), so a tokenizer or preprocessing fault is never reported as a "
       "model fault. Negative controls (another seed's weights, shuffled texts) must fail: `Tests/interop/test_verify.py`.", ""]
+# keep the zoo section `make parity-zoo` (scripts/parity_zoo.py) writes between its markers
+old = open(out, encoding="utf-8").read() if os.path.exists(out) else ""
+b, e = "<!-- parity-zoo:begin -->", "<!-- parity-zoo:end -->"
+if b in old and e in old:
+    L += [old[old.index(b):old.index(e) + len(e)], ""]
 open(out, "w").write("\n".join(L))
 print(f"parity: wrote {out}", file=sys.stderr)
 sys.exit(0 if all(r["pass"] for _, _, r in rows) else 1)

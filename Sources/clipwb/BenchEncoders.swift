@@ -23,7 +23,7 @@ struct BenchEncoders: ParsableCommand {
     var images: String
 
     @Option(help: "A UTF-8 file of short queries, one per line (the first 32 are used).")
-    var texts: String
+    var texts: String?
 
     @Option(help: "Half-precision weights: 'direct' (the encoders read float16 as stored; fast load, half the memory) or 'widen' (to float32 at load).")
     var halves: HalfWeights = .standard
@@ -34,8 +34,12 @@ struct BenchEncoders: ParsableCommand {
     @Flag(help: "Also measure OpenBLAS's sgemm peak (2048³, 2 threads).")
     var sgemm = false
 
+    @Flag(help: "Time image preprocessing and encoding only (no texts; --texts may be omitted).")
+    var imagesOnly = false
+
     func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
+        if texts == nil && !imagesOnly { throw ValidationError("pass --texts FILE, or --images-only") }
     }
 
     struct Output: Encodable {
@@ -73,6 +77,7 @@ struct BenchEncoders: ParsableCommand {
             o.image_b1 = try time { _ = try model.encodeImages(UnsafeBufferPointer(rebasing: all[0..<pre.count]), count: 1) }
             o.image_b16 = try time { _ = try model.encodeImages(all, count: 16) }
             o.image_gflop = 2 * model.imageMultiplyAdds / 1e9
+            guard !imagesOnly, let texts else { try printJSON(o); return }
             let queries = Array(try TextFile.readLines(texts).prefix(32))
             guard queries.count == 32 else { throw CoreError("bench.texts", "\(texts) holds \(queries.count) lines; 32 are needed") }
             let tokenizer = try CLIPTokenizer.shared()
