@@ -224,15 +224,23 @@ def test_task_killed_mid_shard_is_requeued_and_resumes(cluster, one_process, tmp
         f"shard-{i:05d}-of-00004.{x}" for i in range(TASKS) for x in ("json", "names.txt", "npy"))
 
 
-def test_other_batch_size_is_not_bit_identical(one_process, tmp_path):
-    """Negative control for bit-identity: the first 56 photos in batches of 7 come out close to the reference's rows,
-    yet not the same bytes, so the byte comparisons above can fail."""
+def test_nearly_the_same_weights_are_not_bit_identical(one_process, tmp_path):
+    """Negative control for bit-identity: the first 56 photos embedded with the tiny model's ln_post bias nudged by
+    1e-4 come out close to the reference's rows, yet not the same bytes, so the byte comparisons above can fail.
+    (Another batch size is no such control: whether it changes the bits depends on OpenBLAS's kernels.)"""
+    import shutil
+    import h5py
     one, _ = one_process
     first = names(one)[:56]
     (tmp_path / "list.txt").write_text("".join(f + "\n" for f in first))
-    run([clipwb(), "embed", "--weights", TINY, "--list", tmp_path / "list.txt", "--batch-size", 7, "--out",
-         tmp_path / "b7.npy"], dict(os.environ, CLIPWB_THREADS="2"), timeout=300)
-    a, b = np.load(tmp_path / "b7.npy"), np.load(one)[:56]
-    assert a.shape == b.shape == (56, 64) and names(tmp_path / "b7.npy") == first
+    nudged = tmp_path / "nudged.h5"
+    shutil.copy(TINY, nudged)
+    with h5py.File(nudged, "r+") as f:
+        d = f["state_dict/visual.ln_post.bias"]
+        d[...] = (d[...].astype(np.float32) + 1e-4).astype(d.dtype)
+    run([clipwb(), "embed", "--weights", nudged, "--list", tmp_path / "list.txt", "--batch-size", BATCH, "--out", tmp_path / "n.npy"],
+        dict(os.environ, CLIPWB_THREADS="2"), timeout=300)
+    a, b = np.load(tmp_path / "n.npy"), np.load(one)[:56]
+    assert a.shape == b.shape == (56, 64) and names(tmp_path / "n.npy") == first
     assert a.tobytes() != b.tobytes()
-    assert np.abs(a - b).max() < 1e-5
+    assert np.abs(a - b).max() < 1e-2
