@@ -66,8 +66,10 @@ final class Flag: @unchecked Sendable {
 @Suite struct LingerTests {
     /// After a batch of 6, the thread waits (up to its linger) for 6 texts: clients that come back one by one
     /// within the linger are encoded as one batch, not 6.
+    /// (The linger is 30 s so that a loaded machine — the whole suite runs in parallel — cannot let it run out
+    /// between the two rounds; a linger that did not wait would still show as 6 batches, not 2.)
     @Test func clientsComingBackTogetherShareABatch() async throws {
-        let worker = InferenceWorker(embedder: Fixtures.embedder, maxTextBatch: 32, lingerSeconds: 5)
+        let worker = InferenceWorker(embedder: Fixtures.embedder, maxTextBatch: 32, lingerSeconds: 30)
         defer { worker.stop() }
         let gate = DispatchSemaphore(value: 0)
         let started = Flag()
