@@ -224,7 +224,8 @@ def load_library_model(library, name, weights):
         missing = [k for k in own if not k.endswith("attn_mask")]
         if missing:
             sys.exit(f"error: {weights} lacks {missing[:5]} for {library} {name}")
-    mask = model.build_attention_mask()
+    n = model.context_length  # the causal mask both libraries build (clip: build_attention_mask; open_clip: a buffer)
+    mask = torch.empty(n, n).fill_(float("-inf")).triu_(1)
     if library == "openai":
         for block in model.transformer.resblocks:
             block.attn_mask = mask
@@ -264,6 +265,21 @@ def images_worker(args):
     json.dump(o, sys.stdout)
 
 
+def resumed_rounds(logs, label):
+    """The rounds of an earlier, interrupted `models` run of --reps 1, from its log lines (the one timing of each
+    side per round, printed to 10 ms, and its peak RSS): [{side: (b1 s, b16 s, RSS MiB)}] in round order; the
+    sides a round lacks run again. Several logs: a round's sides are gathered by round number."""
+    import re
+    found = {}
+    for log in logs or []:
+        for line in open(log, encoding="utf-8"):
+            m = re.match(r"bench-encoders: (.+) round (\d+)/\d+ (.+): b1 ([\d.]+) s, b16 ([\d.]+) s, peak RSS (\d+) MiB", line)
+            if m and m.group(1) == label:
+                found.setdefault(int(m.group(2)), {})[m.group(3)] = (float(m.group(4)), float(m.group(5)),
+                                                                           float(m.group(6)))
+    return [found[key] for key in sorted(found)]
+
+
 def run_with_rss(cmd, env=None):
     """Runs cmd under GNU time; returns (stdout, peak RSS MiB)."""
     p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env)
@@ -301,8 +317,16 @@ def models_drive(args):
         order = list(sides)
         rounds = {k: [] for k in sides}
         rss = {k: [] for k in sides}
+        prior = resumed_rounds(args.resume_log, label)
         for r in range(args.rounds):
             for side in order[r % 3:] + order[:r % 3]:
+                if args.no_new_rounds and not (r < len(prior) and side in prior[r]):
+                    continue
+                if r < len(prior) and side in prior[r]:
+                    b1, b16, peak = prior[r][side]
+                    rounds[side].append(dict(image_b1=[b1], image_b16=[b16]))
+                    rss[side].append(peak)
+                    continue
                 out, peak = run_with_rss(sides[side], env)
                 rounds[side].append(json.loads(out))
                 rss[side].append(peak)
@@ -314,8 +338,6 @@ def models_drive(args):
                             sizes={k: os.path.getsize(p) for k, p in (("h5", h5), ("st32", st32), ("st16", st16))},
                             rounds=rounds, rss=rss, commands=sides,
                             gflop=rounds["ours f32"][0].get("image_gflop")))
-        with open(args.out + ".json", "w") as f:
-            json.dump(dict(results=results, doctor=doctor, torch=tk, cpu=cpu), f)
         write_models_report(args, results, doctor, tk, cpu, load_before, started)  # after each model: partial runs count
 
 
@@ -323,9 +345,11 @@ def write_models_report(args, results, doctor, tk, cpu, load_before, started):
     core = next((" ".join(l.split()) for l in doctor.splitlines() if "kernels" in l), "?")
     blas = next((" ".join(l.split()) for l in doctor.splitlines() if l.startswith("BLAS:")), "")
     L = ["## Encoders at larger sizes: ViT-B/16, ViT-L/14, open_clip ViT-H-14 (`make bench-encoders`)", "",
-         f"{started:%Y-%m-%d %H:%M} UTC; CPU {cpu}, {os.cpu_count()} cores; 1-minute load average {load_before} at "
-         f"the start, {open('/proc/loadavg').read().split()[0]} at the end (another engineer's builds and tests "
-         "shared the machine; the interleaving is what protects the ratios). Both sides ran with "
+         (f"Assembled on {started:%Y-%m-%d %H:%M} UTC from the rounds logged by earlier runs (--resume-log "
+          f"{' '.join(args.resume_log or [])}); " if args.no_new_rounds else
+          f"{started:%Y-%m-%d %H:%M} UTC; 1-minute load average {load_before} at the start, "
+          f"{open('/proc/loadavg').read().split()[0]} at the end; ") +
+         f"CPU {cpu}, {os.cpu_count()} cores. Both sides ran with "
          "`OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` unset.", "",
          f"- ours: clipwb release build, 2 threads (its pool; OpenBLAS single-threaded inside it). `clipwb doctor`: "
          f"{core}{'; ' + blas if blas else ''}.",
@@ -337,9 +361,9 @@ def write_models_report(args, results, doctor, tk, cpu, load_before, started):
          f"- Random-init weights (`export_clip.py --random-init`, full depth, float32), converted with `clipwb "
          "convert --dtype f32` and `--dtype f16`; ours f16 runs `--halves direct` (the encoders read the f16 "
          "matrices as stored).",
-         f"- {args.rounds} rounds per model, one process per side per round, the order of the three sides rotated "
-         f"every round; {args.reps} timed repetitions per process after a warm-up call; images/s from the median of "
-         f"all {args.rounds * args.reps} repetitions. 16 photos of `{args.images}` (the first by name). Peak RSS: "
+         f"- Rounds per model: " + ", ".join(f"{m['label']} {len(m['rounds']['PyTorch'])}" for m in results) +
+         f"; one process per side per round, the order of the three sides rotated every round; {args.reps} timed "
+         f"repetition(s) per process after a warm-up call; images/s from the median of all repetitions. 16 photos of `{args.images}` (the first by name). Peak RSS: "
          "GNU time's maximum resident set of each process (load + warm-up + timings), the largest over the rounds; "
          "ours maps the weight file, so its pages count in full.", "",
          "| model | weights | side | batch 1 images/s | ratio vs PyTorch | batch 16 images/s | ratio vs PyTorch | "
@@ -403,6 +427,10 @@ def main():
     m.add_argument("--rounds", type=int, default=3)
     m.add_argument("--reps", type=int, default=2)
     m.add_argument("--out", required=True)
+    m.add_argument("--no-new-rounds", action="store_true",
+                   help="with --resume-log: report the logged rounds only, run nothing")
+    m.add_argument("--resume-log", action="append", metavar="LOG",
+                   help="stderr of an interrupted run with --reps 1: its complete rounds count, only the rest run")
     args = p.parse_args()
     {"worker": worker, "cold": cold, "drive": drive, "images": images_worker, "models": models_drive}[args.mode](args)
 

@@ -6,7 +6,8 @@
 # own library); scripts/merge_benchmarks.py puts them into docs/benchmarks.md.
 #
 # Variables: ROUNDS, REPS (ViT-B/32 part; 5 and 3); BENCH_B32=0 skips it. BENCH_MODELS (default "h14 l14 b16",
-# "none" skips), MODEL_ROUNDS, MODEL_REPS (3 and 2). The bigger models are exported once (random init seed 0, no
+# "none" skips), MODEL_ROUNDS, MODEL_REPS (3 and 2); BENCH_RESUME_LOG=LOG counts the complete rounds that an
+# interrupted run with MODEL_REPS=1 logged (its stderr). The bigger models are exported once (random init seed 0, no
 # reference) into weights/full/ and converted; ViT-H-14 takes ~10 GB of disk for its three files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,4 +57,4 @@ for m in $MODELS; do
   specs+=(--model "${LABEL[$m]},${LIB[$m]},${NAME[$m]},$base.h5,$base-f32.safetensors,$base-f16.safetensors")
 done
 "$PY" notebooks-export/bench_torch.py models --clipwb "$BIN" "${specs[@]}" --images samples/abo \
-  --rounds "${MODEL_ROUNDS:-3}" --reps "${MODEL_REPS:-2}" --out "$OUT_ZOO"
+  --rounds "${MODEL_ROUNDS:-3}" --reps "${MODEL_REPS:-2}" --out "$OUT_ZOO" ${BENCH_RESUME_LOG:+--resume-log "$BENCH_RESUME_LOG"}
