@@ -39,11 +39,13 @@ build: deps
 build-release: deps
 	swift build -c release --product clipwb
 
+# The interop tests run in two pytest-xdist workers, a file per worker (module fixtures are made once), the Slurm
+# test among them; the slowest 20 are listed so a slow CI run says where its time went.
 test: deps venv
 	swift build --build-tests
 	swift test --skip-build
-	$(MAKE) --no-print-directory test-slurm SLURM_SKIP_BUILD=1
-	CLIPWB=$(SWIFT_DEBUG) $(VENV)/bin/python -m pytest -q Tests/interop --ignore=Tests/interop/test_slurm.py
+	scripts/slurm/install.sh
+	CLIPWB=$(SWIFT_DEBUG) $(VENV)/bin/python -m pytest -q -n 2 --dist loadfile --durations=20 Tests/interop
 
 # A real single-node Slurm cluster on loopback (config, munge, state and logs in a temporary folder, stopped at the
 # end) runs scripts/slurm/: the embed array + merge, a task killed mid-shard and requeued. Installs slurm-wlm and

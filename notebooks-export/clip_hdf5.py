@@ -76,4 +76,25 @@ def write_reference(path, ref, source, weights_sha256, attrs, compress_pixels):
         texts.create_dataset("strings", data=np.array(ref["texts"], dtype=object), dtype=utf8, track_times=False)
         texts.create_dataset("tokens", data=ref["tokens"], track_times=False)
         texts.create_dataset("embeddings", data=ref["text_embeddings"], track_times=False)
+        write_intermediates(f, ref)
     os.replace(tmp, path)
+
+
+def write_intermediates(f, ref):
+    """/intermediates/{images,texts}: one float32 dataset per stage, [K, ...] for the first K items of /images or
+    /texts, and `order`, the stage names in forward order (docs/formats.md)."""
+    parts = [(g, ref.get(f"intermediates_{g}") or []) for g in ("images", "texts")]
+    if not any(stages for _, stages in parts):
+        return
+    utf8 = h5py.string_dtype("utf-8")
+    top = f.create_group("intermediates", track_order=True)
+    for g, stages in parts:
+        if not stages:
+            continue
+        group = top.create_group(g, track_order=True)
+        group.create_dataset("order", data=np.array([n for n, _ in stages], dtype=object), dtype=utf8, track_times=False)
+        for name, array in stages:
+            # one chunk per item, byte-shuffle + deflate (HDF5's built-in filters): ReLU'd ResNet activations halve
+            data = np.ascontiguousarray(array, dtype=np.float32)
+            group.create_dataset(name, data=data, chunks=(1,) + data.shape[1:], shuffle=True, compression="gzip",
+                                 compression_opts=9, track_times=False)

@@ -68,8 +68,9 @@ def read_texts(path):
     return lines
 
 
-def compute_reference(model, config, folder, image_names, texts, batch_size):
-    """OpenAI's preprocess → pixels → encode_image; clip.tokenize(truncate=True) → encode_text. float32, CPU."""
+def compute_reference(model, config, folder, image_names, texts, batch_size, intermediates=0):
+    """OpenAI's preprocess → pixels → encode_image; clip.tokenize(truncate=True) → encode_text. float32, CPU.
+    With `intermediates` K, also every named stage's output for the first K images and texts."""
     import clip
     import torch
     from PIL import Image, UnidentifiedImageError
@@ -94,8 +95,13 @@ def compute_reference(model, config, folder, image_names, texts, batch_size):
             image_embeddings[start:start + batch_size] = model.encode_image(batch).float().numpy()
         for start in range(0, len(texts), batch_size):
             text_embeddings[start:start + batch_size] = model.encode_text(tokens[start:start + batch_size]).float().numpy()
-    return dict(image_names=list(image_names), pixels=pixels, image_embeddings=image_embeddings,
-                texts=list(texts), tokens=tokens.numpy().astype(np.int32), text_embeddings=text_embeddings)
+    ref = dict(image_names=list(image_names), pixels=pixels, image_embeddings=image_embeddings,
+               texts=list(texts), tokens=tokens.numpy().astype(np.int32), text_embeddings=text_embeddings)
+    if intermediates:
+        from zoo_common import capture_intermediates
+        ref.update(capture_intermediates(model, model.encode_image, model.encode_text, pixels, tokens, ref["tokens"],
+                                         intermediates))
+    return ref
 
 
 def embedding_spread(emb, what):

@@ -105,6 +105,12 @@ def parse_args(argv):
                         "non-RGB (grayscale, CMYK, palette...) images when there are any (default)")
     p.add_argument("--texts", metavar="FILE", help="UTF-8 text file, one text per line (split on \\n only; "
                                                     "a final newline does not start a text)")
+    p.add_argument("--intermediates", type=int, default=0, metavar="K",
+                   help="also store, for the first K images and texts, the output of every named stage of the "
+                        "reference forward pass (embeddings, ln_pre, each block after attention and after the MLP, "
+                        "ln_post / ln_final, pooling, projection; ResNets: stem, each Bottleneck, attention pool) in "
+                        "the reference's /intermediates group, so `clipwb verify` names the first stage that differs "
+                        "(docs/formats.md). Default 0: none")
     p.add_argument("--batch-size", type=int, default=16, help="encoder batch size (default 16)")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2); fixed, so re-runs are bit-identical")
     p.add_argument("--no-compress-pixels", action="store_true",
@@ -136,6 +142,10 @@ def parse_args(argv):
         p.error("--reference-out needs --images DIR and/or --texts FILE")
     if (args.images or args.texts) and not args.reference_out:
         p.error("--images/--texts are inputs of the reference: also pass --reference-out REFERENCE.h5")
+    if args.intermediates < 0:
+        p.error("--intermediates must be 0 or more")
+    if args.intermediates and not args.reference_out:
+        p.error("--intermediates K goes into the reference: also pass --reference-out REFERENCE.h5")
     if args.num_images is not None and args.num_images < 1:
         p.error("--num-images must be at least 1")
     if args.batch_size < 1 or args.threads < 1:
@@ -164,7 +174,8 @@ def prepare_openai(args, images, texts):
                     tensor.copy_(tensor.half().float())
     return zoo_export.Prepared(
         state_dict=model.state_dict(), config=config_attributes(config), source=source,
-        reference=lambda: compute_reference(model, config, args.images, images, texts, args.batch_size))
+        reference=lambda: compute_reference(model, config, args.images, images, texts, args.batch_size,
+                                            args.intermediates))
 
 
 def main(argv=None):

@@ -113,10 +113,12 @@ class Pipeline:
     resolution: int
     context_length: int
     embed_dim: int
+    model: object = None      # the torch module, for --intermediates' hooks
 
 
-def run_reference(pipe, folder, image_names, texts, batch_size):
-    """Pixels, tokens and (unnormalised) embeddings as the library computes them, float32 on CPU."""
+def run_reference(pipe, folder, image_names, texts, batch_size, intermediates=0):
+    """Pixels, tokens and (unnormalised) embeddings as the library computes them, float32 on CPU; with
+    `intermediates` K, every named stage's output for the first K images and texts (intermediates.py)."""
     from PIL import Image, UnidentifiedImageError
     res = pipe.resolution
     pixels = np.empty((len(image_names), 3, res, res), dtype=np.float32)
@@ -139,8 +141,23 @@ def run_reference(pipe, folder, image_names, texts, batch_size):
             image_embeddings[s:s + batch_size] = pipe.encode_image(batch).float().numpy()
         for s in range(0, len(texts), batch_size):
             text_embeddings[s:s + batch_size] = pipe.encode_text(model_tokens[s:s + batch_size]).float().numpy()
-    return dict(image_names=list(image_names), pixels=pixels, image_embeddings=image_embeddings,
-                texts=list(texts), tokens=np.asarray(stored, dtype=np.int32), text_embeddings=text_embeddings)
+    ref = dict(image_names=list(image_names), pixels=pixels, image_embeddings=image_embeddings,
+               texts=list(texts), tokens=np.asarray(stored, dtype=np.int32), text_embeddings=text_embeddings)
+    if intermediates:
+        ref.update(capture_intermediates(pipe.model, pipe.encode_image, pipe.encode_text, pixels, model_tokens,
+                                         ref["tokens"], intermediates))
+    return ref
+
+
+def capture_intermediates(model, encode_image, encode_text, pixels, model_tokens, stored_tokens, k):
+    """The reference's `intermediates_images` / `intermediates_texts`: [(stage, [K, ...])] of the first K items."""
+    import intermediates
+    out = dict(intermediates_images=[], intermediates_texts=[])
+    if len(pixels):
+        out["intermediates_images"] = intermediates.image_stages(model, encode_image, pixels[:k])
+    if len(stored_tokens):
+        out["intermediates_texts"] = intermediates.text_stages(model, encode_text, model_tokens[:k], stored_tokens[:k])
+    return out
 
 
 def check_equal_state_dicts(expected, actual, what):

@@ -86,7 +86,7 @@ def _prepare_open_clip(args, images, texts):
         f"is_train=False) on PIL images; open_clip.get_tokenizer({name!r}) (SimpleTokenizer); "
         f"model.encode_image / encode_text (normalize=False)"))
     return Prepared(state_dict=model.state_dict(), config=config, source=source,
-                    reference=lambda: run_reference(pipe, args.images, images, texts, args.batch_size),
+                    reference=lambda: run_reference(pipe, args.images, images, texts, args.batch_size, args.intermediates),
                     reference_attrs=ref_attrs, write_folder=write_folder)
 
 
@@ -121,5 +121,5 @@ def _prepare_hf(args, images, texts):
                         f"the padding positions (attention_mask 0) set to 0 as OpenAI's; the model read the padded "
                         f"ids and the attention mask"))
     return Prepared(state_dict=model.state_dict(), config=config, source=source,
-                    reference=lambda: run_reference(pipe, args.images, images, texts, args.batch_size),
+                    reference=lambda: run_reference(pipe, args.images, images, texts, args.batch_size, args.intermediates),
                     reference_attrs=ref_attrs, write_folder=write_folder)

@@ -211,7 +211,7 @@ def pipeline(model, processor, tokenizer):
         encode_image=lambda x: model.get_image_features(pixel_values=x).pooler_output,
         encode_text=lambda t: model.get_text_features(input_ids=t[:, 0], attention_mask=t[:, 1]).pooler_output,
         resolution=model.config.vision_config.image_size, context_length=ctx,
-        embed_dim=model.config.projection_dim)
+        embed_dim=model.config.projection_dim, model=model)
 
 
 def write_folder(model, processor, tokenizer, folder, dtype, with_tokenizer):

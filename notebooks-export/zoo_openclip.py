@@ -222,7 +222,7 @@ def pipeline(model, name):
         encode_image=lambda x: model.encode_image(x, normalize=False),
         encode_text=lambda t: model.encode_text(t, normalize=False),
         resolution=_image_size(model.visual), context_length=model.context_length,
-        embed_dim=model.visual.output_dim)
+        embed_dim=model.visual.output_dim, model=model)
 
 
 def write_hub_folder(model, model_cfg, folder, dtype, tokenizer_dir=None):

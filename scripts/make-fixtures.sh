@@ -7,7 +7,7 @@
 #   Tests/ClipImageTests/Fixtures/format-8x8*  one 8×8 GIF/BMP/TIFF/WebP/PPM each (notebooks-export/format_images.py)
 #   weights/zoo/                       open_clip and Hugging Face CLIPs (issue 9) and a tiny OpenAI ModifiedResNet
 #                                      (issue 10), float16, with references and hub / save_pretrained folders;
-#                                      weights/zoo/README.md; ≤ 35 MB together
+#                                      weights/zoo/README.md; ≤ 40 MB together (the references carry /intermediates)
 # Bit-identical on re-run with the same packages (requirements.txt) and thread count: HDF5 object
 # timestamps are off, paths are relative, and the 'created' attribute is SOURCE_DATE_EPOCH below.
 # Bump FIXTURE_DATE when the recipe changes.
@@ -44,10 +44,12 @@ fi
 sha256sum samples/abo/* weights/tiny/*.h5 | sha256sum | sed 's/ .*//; s/^/fixtures digest: /'
 
 # --- model zoo (issue 9): open_clip and Hugging Face CLIPs, small widths, float16; weights/zoo/README.md ---
+# Every zoo reference carries /intermediates for its first 2 images and texts (issue 11: layer-by-layer divergence).
 # Each variant lives in one stage of the parity check (pixels, image embeddings, text embeddings), so the
 # variants that share a model stay independently testable.
 rm -rf weights/zoo/oc-hub weights/zoo/hf-gelu-quickgelu
-ZOO_INPUTS=(--dtype float16 --threads 1 --images samples/abo --num-images 8 --select mixed --texts notebooks-export/texts-zoo.txt)
+ZOO_INPUTS=(--dtype float16 --threads 1 --images samples/abo --num-images 8 --select mixed --texts notebooks-export/texts-zoo.txt
+            --intermediates 2)
 OC_SMALL=(--layers 2 --override vision_cfg.width=64 --override text_cfg.width=32 --override text_cfg.heads=2 --override embed_dim=32)
 "$PY" notebooks-export/export_clip.py --source open_clip --model ViT-B-32 --random-init --seed 1 "${OC_SMALL[@]}" \
   --out weights/zoo/oc-gelu.h5 --reference-out weights/zoo/oc-gelu-reference.h5 "${ZOO_INPUTS[@]}"
@@ -77,8 +79,8 @@ OC_SMALL=(--layers 2 --override vision_cfg.width=64 --override text_cfg.width=32
 
 biggest=$(find weights/zoo -type f ! -name README.md -printf '%s\n' | sort -n | tail -1)
 zoo_total=$(find weights/zoo -type f ! -name README.md -printf '%s\n' | awk '{s += $1} END {print s}')
-if [ "$biggest" -ge 10000000 ] || [ "$zoo_total" -gt 35000000 ]; then
-  echo "error: weights/zoo takes $zoo_total bytes (largest file $biggest): over the 35 MB / 10 MB-per-file budget" >&2; exit 1
+if [ "$biggest" -ge 10000000 ] || [ "$zoo_total" -gt 40000000 ]; then
+  echo "error: weights/zoo takes $zoo_total bytes (largest file $biggest): over the 40 MB / 10 MB-per-file budget" >&2; exit 1
 fi
 echo "weights/zoo: $zoo_total bytes"
 find weights/zoo -type f ! -name README.md | LC_ALL=C sort | xargs sha256sum | sha256sum | sed 's/ .*//; s/^/zoo digest: /'

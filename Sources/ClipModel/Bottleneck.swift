@@ -8,10 +8,13 @@ struct Bottleneck {
     let conv1, conv2, conv3: Conv2d
     let downsample: Conv2d?
     let stride: Int
+    /// The state-dict prefix, "visual.layer2.0": also the block's stage name for the verifier's probe.
+    let name: String
 
     /// `prefix`: "visual.layer2.0". `downsample` exists when stride > 1 or inplanes ≠ 4·planes (model.py's rule).
     init(_ weights: CLIPWeights, prefix p: String, inplanes: Int, planes: Int, stride: Int, fold: Bool) throws {
         self.stride = stride
+        name = p
         conv1 = try Conv2d(weights, conv: "\(p).conv1", bn: "\(p).bn1", out: planes, in: inplanes, kernel: 1, fold: fold)
         conv2 = try Conv2d(weights, conv: "\(p).conv2", bn: "\(p).bn2", out: planes, in: planes, kernel: 3, padding: 1, fold: fold)
         conv3 = try Conv2d(weights, conv: "\(p).conv3", bn: "\(p).bn3", out: 4 * planes, in: planes, kernel: 1, fold: fold)

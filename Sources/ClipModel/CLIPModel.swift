@@ -24,26 +24,27 @@ public final class CLIPModel: @unchecked Sendable {
     /// Floats in one preprocessed image: 3 × resolution × resolution.
     public var pixelsPerImage: Int { 3 * spec.imageResolution * spec.imageResolution }
 
-    /// pixels: [count, 3, res, res] normalized CHW → [count, embedDim] (`encode_image`).
-    public func encodeImages(_ pixels: UnsafeBufferPointer<Float>, count: Int) throws -> Matrix {
+    /// pixels: [count, 3, res, res] normalized CHW → [count, embedDim] (`encode_image`). A `probe` records every
+    /// named stage of the forward pass (for the verifier's layer-by-layer comparison); nil records nothing.
+    public func encodeImages(_ pixels: UnsafeBufferPointer<Float>, count: Int, probe: StageProbe? = nil) throws -> Matrix {
         guard count >= 0, pixels.count == count * pixelsPerImage else {
             throw ModelError("model.pixels", "expected \(count) images of 3×\(spec.imageResolution)×\(spec.imageResolution) floats (\(count * pixelsPerImage) values), got \(pixels.count)")
         }
         var out = Matrix(rows: count, cols: spec.embedDim)
         if count == 0 { return out }
         out.data.withUnsafeMutableBufferPointer { o in
-            visual.encode(pixels: pixels.baseAddress!, images: count, out: o.baseAddress!, pool: pool)
+            visual.encode(pixels: pixels.baseAddress!, images: count, out: o.baseAddress!, pool: pool, probe: probe)
         }
         return out
     }
 
-    public func encodeImages(_ pixels: [Float], count: Int) throws -> Matrix {
-        try pixels.withUnsafeBufferPointer { try encodeImages($0, count: count) }
+    public func encodeImages(_ pixels: [Float], count: Int, probe: StageProbe? = nil) throws -> Matrix {
+        try pixels.withUnsafeBufferPointer { try encodeImages($0, count: count, probe: probe) }
     }
 
     /// tokens: [count, contextLength] ids, row-major (`clip.tokenize` output) → [count, embedDim] (`encode_text`).
     /// `fullContext` runs all positions instead of stopping at the end token (same result; for tests and timing).
-    public func encodeTexts(_ tokens: [Int32], count: Int, fullContext: Bool = false) throws -> Matrix {
+    public func encodeTexts(_ tokens: [Int32], count: Int, fullContext: Bool = false, probe: StageProbe? = nil) throws -> Matrix {
         let n = spec.contextLength
         guard count >= 0, tokens.count == count * n else {
             throw ModelError("model.tokens", "expected \(count) token rows of \(n) ids (\(count * n) values), got \(tokens.count)")
@@ -59,7 +60,7 @@ public final class CLIPModel: @unchecked Sendable {
                                 headDim: t.headWidth, threads: pool.threads)
         defer { textCache.giveBack(ws) }
         out.data.withUnsafeMutableBufferPointer { o in
-            text.forward(tokens: tokens, layout: layout, ws, out: o.baseAddress!, pool: pool)
+            text.forward(tokens: tokens, layout: layout, ws, out: o.baseAddress!, pool: pool, probe: probe)
         }
         return out
     }
@@ -83,9 +84,10 @@ public final class CLIPModel: @unchecked Sendable {
     }
 }
 
-/// An image tower: pixels [images, 3, res, res] → embeddings [images, embedDim].
+/// An image tower: pixels [images, 3, res, res] → embeddings [images, embedDim]; with a probe, each named stage
+/// recorded per image (StageProbe).
 protocol ImageTower: AnyObject, Sendable {
-    func encode(pixels: UnsafePointer<Float>, images: Int, out: UnsafeMutablePointer<Float>, pool: WorkerPool)
+    func encode(pixels: UnsafePointer<Float>, images: Int, out: UnsafeMutablePointer<Float>, pool: WorkerPool, probe: StageProbe?)
     /// Multiply-adds of one image.
     var multiplyAdds: Double { get }
 }

@@ -69,18 +69,20 @@ final class ModifiedResNet: ImageTower, @unchecked Sendable {
         return total + attnpool.multiplyAdds
     }
 
-    func encode(pixels: UnsafePointer<Float>, images: Int, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+    func encode(pixels: UnsafePointer<Float>, images: Int, out: UnsafeMutablePointer<Float>, pool: WorkerPool, probe: StageProbe?) {
         let ws = take(threads: pool.threads)
         defer { giveBack(ws) }
         let per = 3 * spec.imageResolution * spec.imageResolution
         for first in stride(from: 0, to: images, by: Self.chunkImages) {
             let b = min(Self.chunkImages, images - first)
-            forward(pixels + first * per, images: b, ws, out: out + first * spec.embedDim, pool: pool)
+            forward(pixels + first * per, images: b, ws, out: out + first * spec.embedDim, pool: pool, probe: probe, firstItem: first)
         }
     }
 
     /// pixels: [images, 3, res, res] normalized (NCHW, as `encode_image` takes them) → out: [images, embedDim].
-    func forward(_ pixels: UnsafePointer<Float>, images b: Int, _ ws: ResNetWorkspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+    /// A probe records the stem, each Bottleneck and the attention pool, for images numbered from `firstItem`.
+    func forward(_ pixels: UnsafePointer<Float>, images b: Int, _ ws: ResNetWorkspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool,
+                 probe: StageProbe? = nil, firstItem: Int = 0) {
         let res = spec.imageResolution
         // act[0]: [b, res, res, 3] = pixels: [b, 3, res, res] transposed to NHWC
         let x = ws.act[0]
@@ -99,12 +101,22 @@ final class ModifiedResNet: ImageTower, @unchecked Sendable {
         conv(stem[2], ws.act[2], res / 2, ws.act[1])      // [b, res/2, res/2, width]
         AvgPool2d.forward(ws.act[1], images: b, size: res / 2, channels: resnet.width, kernel: 2, into: ws.act[0], pool: pool)
         var h = res / 4                                    // act[0]: [b, res/4, res/4, width]
+        func record(_ stage: String, _ channels: Int) {
+            for img in 0..<b {
+                probe?.recordNCHW(stage, item: firstItem + img, ws.act[0] + img * h * h * channels, size: h, channels: channels)
+            }
+        }
+        record("visual.stem", resnet.width)
         for block in layers {
             block.forward(ws, images: b, size: h, pool: pool)
             h = block.outputSize(h)
+            record(block.name, block.conv3.outChannels)
         }
         // act[0]: [b, res/32, res/32, 32·width] → out: [b, embedDim]
         attnpool.forward(ws.act[0], images: b, ws, out: out, pool: pool)
+        for img in 0..<b {
+            probe?.record("visual.attnpool", item: firstItem + img, rows: out + img * spec.embedDim, count: 1, width: spec.embedDim)
+        }
     }
 
     private func take(threads: Int) -> ResNetWorkspace {

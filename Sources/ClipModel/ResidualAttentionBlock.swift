@@ -36,8 +36,10 @@ struct ResidualAttentionBlock {
     /// One block over `layout.tokens` packed rows of `ws.x`. `pending` is a bias the previous block
     /// still owes x (its c_proj.bias); the returned bias is this block's, owed by x on return (nil: none).
     /// With `keep` = .readout only the read-out row of each sequence survives, compacted to the top of `ws.x`.
+    /// `tap`, when given, sees x after the attention residual ("attn") and after the MLP residual ("mlp"), with the
+    /// bias x still owes at that point (the probe's stages; run with keep = .all so every row is there).
     func forward(_ ws: Workspace, layout: SequenceLayout, pending: UnsafePointer<Float>?, keep: QueryRows,
-                 pool: WorkerPool) -> UnsafePointer<Float>? {
+                 pool: WorkerPool, tap: ((_ point: String, _ owed: UnsafePointer<Float>?) -> Void)? = nil) -> UnsafePointer<Float>? {
         let (w, m, eps) = (spec.width, spec.mlpWidth, spec.layerNormEps)
         let tokens = layout.tokens
         let x = ws.x, h = ws.h
@@ -63,6 +65,7 @@ struct ResidualAttentionBlock {
         residual(ws.ctx, lda: w, outProjWeight, k: w, bias: outProjBias, gamma: ls1, rows: rows, ws, pool: pool) { r in
             Kernels.layerNorm(x + r * w, h + r * w, width: w, gamma: ln2Weight, beta: ln2Bias, eps: eps)
         }
+        tap?("attn", nil)
         // f: [rows, m] = activation(h: [rows, w] · c_fc.weightᵀ: [w, m] + c_fc.bias)
         GEMM.linear(h, lda: w, fcWeight, ldw: w, ws.f, ldc: m, m: rows, n: m, k: w, pool: pool)
         let gelu = spec.activation == .gelu
@@ -72,9 +75,11 @@ struct ResidualAttentionBlock {
         // x: [rows, w] += ls_2 ⊙ (f: [rows, m] · c_proj.weightᵀ: [m, w] + c_proj.bias); without LayerScale the bias is owed.
         if ls2 == nil {
             GEMM.linear(ws.f, lda: m, projWeight, ldw: m, x, ldc: w, m: rows, n: w, k: m, accumulate: true, pool: pool)
+            tap?("mlp", projBias)
             return projBias
         }
         residual(ws.f, lda: m, projWeight, k: m, bias: projBias, gamma: ls2, rows: rows, ws, pool: pool) { _ in }
+        tap?("mlp", nil)
         return nil
     }
 

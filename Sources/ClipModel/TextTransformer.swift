@@ -42,7 +42,9 @@ struct TextTransformer {
     }
 
     /// tokens: [count, contextLength] ids (validated by the caller) → out: [count, embedDim].
-    func forward(tokens: [Int32], layout: SequenceLayout, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+    /// With a probe every block keeps all rows (the last one too) so each stage can be recorded whole.
+    func forward(tokens: [Int32], layout: SequenceLayout, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool,
+                 probe: StageProbe? = nil) {
         let w = spec.text.transformer.width, n = spec.text.contextLength
         let x = ws.x, h = ws.h
         // x[start_s + t] = token_embedding[tokens[s, t]] + positional_embedding[t]
@@ -55,9 +57,30 @@ struct TextTransformer {
                 }
             }
         }
+        func record(_ stage: String, _ rows: UnsafePointer<Float>, owed: UnsafePointer<Float>? = nil) {
+            for s in 0..<layout.count {
+                probe?.record(stage, item: s, rows: rows + layout.starts[s] * w, count: layout.lengths[s], width: w, owed: owed)
+            }
+        }
+        if probe != nil { record("text.embeddings", x) }
         var pending: UnsafePointer<Float>? = nil
         for (i, block) in blocks.enumerated() {
-            pending = block.forward(ws, layout: layout, pending: pending, keep: i == blocks.count - 1 ? .readout : .all, pool: pool)
+            let last = i == blocks.count - 1 && probe == nil
+            pending = block.forward(ws, layout: layout, pending: pending, keep: last ? .readout : .all, pool: pool,
+                                    tap: probe.map { _ in { point, owed in record("text.block\(i).\(point)", x, owed: owed) } })
+        }
+        if probe != nil {
+            // every row went through the last block: settle its owed bias, record ln_final over all rows, then move
+            // each sequence's end-token row up as .readout does
+            for r in 0..<layout.tokens {
+                if let p = pending { Rows.add(x + r * w, p, w) }
+                Kernels.layerNorm(x + r * w, h + r * w, width: w, gamma: lnFinalWeight, beta: lnFinalBias, eps: spec.text.transformer.layerNormEps)
+            }
+            record("text.ln_final", h)
+            for s in 0..<layout.count where layout.starts[s] + layout.readouts[s] != s {
+                (x + s * w).update(from: x + (layout.starts[s] + layout.readouts[s]) * w, count: w)
+            }
+            pending = nil
         }
         // x now holds one end-token row per sequence: out = ln_final(x + pending) @ text_projection: [w, embedDim]
         for r in 0..<layout.count {
@@ -66,5 +89,9 @@ struct TextTransformer {
         }
         GEMM.matmul(h, lda: w, textProjection, ldb: spec.embedDim, transB: false, out, ldc: spec.embedDim,
                     m: layout.count, n: spec.embedDim, k: w)
+        for s in 0..<layout.count {
+            probe?.record("text.pooled", item: s, rows: h + s * w, count: 1, width: w)
+            probe?.record("text.proj", item: s, rows: out + s * spec.embedDim, count: 1, width: spec.embedDim)
+        }
     }
 }

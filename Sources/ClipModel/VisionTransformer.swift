@@ -29,12 +29,12 @@ final class VisionTransformer: ImageTower, @unchecked Sendable {
         }
     }
 
-    func encode(pixels: UnsafePointer<Float>, images: Int, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+    func encode(pixels: UnsafePointer<Float>, images: Int, out: UnsafeMutablePointer<Float>, pool: WorkerPool, probe: StageProbe?) {
         let t = spec.vision.transformer
         let ws = cache.take(tokens: images * spec.visionTokens, width: t.width, mlpWidth: t.mlpWidth, longest: spec.visionTokens,
                             headDim: t.headWidth, threads: pool.threads, minF: patchFloats(images))
         defer { cache.giveBack(ws) }
-        forward(pixels: pixels, images: images, ws, out: out, pool: pool)
+        forward(pixels: pixels, images: images, ws, out: out, pool: pool, probe: probe)
     }
 
     /// Multiply-adds of one image: patch embedding, blocks (q/k/v/out, MLP, attention), projection.
@@ -49,8 +49,10 @@ final class VisionTransformer: ImageTower, @unchecked Sendable {
     /// Floats the im2col patches need for `images` images: [images·grid², 3·patch²].
     func patchFloats(_ images: Int) -> Int { images * spec.gridSize * spec.gridSize * 3 * spec.vision.patchSize * spec.vision.patchSize }
 
-    /// pixels: [images, 3, res, res] normalized → out: [images, embedDim].
-    func forward(pixels: UnsafePointer<Float>, images b: Int, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+    /// pixels: [images, 3, res, res] normalized → out: [images, embedDim]. With a probe every block keeps all tokens
+    /// (the last one too) so each stage can be recorded whole.
+    func forward(pixels: UnsafePointer<Float>, images b: Int, _ ws: Workspace, out: UnsafeMutablePointer<Float>, pool: WorkerPool,
+                 probe: StageProbe? = nil) {
         let w = spec.vision.transformer.width, g = spec.gridSize, n = spec.visionTokens
         let patchLen = 3 * spec.vision.patchSize * spec.vision.patchSize
         im2col(pixels, images: b, into: ws.f, pool: pool)
@@ -64,10 +66,27 @@ final class VisionTransformer: ImageTower, @unchecked Sendable {
             for j in 0..<w { h[r * w + j] = src[j] + positionalEmbedding[t * w + j] }
             Kernels.layerNorm(h + r * w, x + r * w, width: w, gamma: lnPreWeight, beta: lnPreBias, eps: spec.vision.transformer.layerNormEps)
         }
+        func record(_ stage: String, _ rows: UnsafePointer<Float>, owed: UnsafePointer<Float>? = nil) {
+            for img in 0..<b { probe?.record(stage, item: img, rows: rows + img * n * w, count: n, width: w, owed: owed) }
+        }
+        if probe != nil {
+            record("visual.embeddings", h)
+            record("visual.ln_pre", x)
+        }
         let layout = SequenceLayout(lengths: Array(repeating: n, count: b), causal: false, readouts: Array(repeating: 0, count: b))
         var pending: UnsafePointer<Float>? = nil
         for (i, block) in blocks.enumerated() {
-            pending = block.forward(ws, layout: layout, pending: pending, keep: i == blocks.count - 1 ? .readout : .all, pool: pool)
+            let last = i == blocks.count - 1 && probe == nil
+            pending = block.forward(ws, layout: layout, pending: pending, keep: last ? .readout : .all, pool: pool,
+                                    tap: probe.map { _ in { point, owed in record("visual.block\(i).\(point)", x, owed: owed) } })
+        }
+        if probe != nil {
+            // every token went through the last block: settle its owed bias, move the class tokens up as .readout does
+            for img in 0..<b {
+                if let p = pending { Rows.add(x + img * n * w, p, w) }
+                if img > 0 { (x + img * w).update(from: x + img * n * w, count: w) }
+            }
+            pending = nil
         }
         // x now holds one class-token row per image: out = ln_post(x + pending) @ proj: [w, embedDim]
         for r in 0..<b {
@@ -76,6 +95,10 @@ final class VisionTransformer: ImageTower, @unchecked Sendable {
         }
         GEMM.matmul(h, lda: w, proj, ldb: spec.embedDim, transB: false, out, ldc: spec.embedDim,
                     m: b, n: spec.embedDim, k: w)
+        for img in 0..<b {
+            probe?.record("visual.ln_post", item: img, rows: h + img * w, count: 1, width: w)
+            probe?.record("visual.proj", item: img, rows: out + img * spec.embedDim, count: 1, width: spec.embedDim)
+        }
     }
 
     /// patches[image·grid² + gy·grid + gx, c·p² + ky·p + kx] = pixels[image, c, gy·p + ky, gx·p + kx]

@@ -19,6 +19,9 @@ public struct ReferenceFile: Sendable {
     /// Provenance: the `source` and sha256 of the weights the reference was computed with (sha may be empty).
     public let weightsSource: String?
     public let weightsSha256: String?
+    /// /intermediates/images and /intermediates/texts: every named stage for the first K items (optional).
+    public let imageStages: ReferenceStages?
+    public let textStages: ReferenceStages?
 
     public init(path: String) throws {
         self.path = path
@@ -71,6 +74,8 @@ public struct ReferenceFile: Sendable {
         weightsDType = text("weights_dtype")
         weightsSource = text("weights_source")
         weightsSha256 = text("weights_sha256")
+        imageStages = hasImages ? try ReferenceStages.read(f, group: "images", path: path, count: names.count) : nil
+        textStages = hasTexts ? try ReferenceStages.read(f, group: "texts", path: path, count: strings.count) : nil
     }
 
     /// The reference must have been made for a model of this configuration.

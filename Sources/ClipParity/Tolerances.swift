@@ -19,6 +19,20 @@ public enum Tolerances {
     /// bfloat16 copies of float32 reference weights: 8 mantissa bits instead of 11, so ~100× float16's error
     /// (4.2e-5 on the ablation model); 5e-4 keeps a margin of ~10×.
     public static let bfloat16Cosine = 0.9995
+    /// Intermediates (relative error ‖ours − reference‖ / ‖reference‖ of one item's stage output) when the weights hold
+    /// the values the reference was computed with: float32 summation order gives ~1e-7–1e-6 per stage (docs/parity.md).
+    public static let stageRelativeSameValues = 1e-4
+
+    /// The relative error a stage may show: 1e-4 for the same values; for a rounding, the relative error that
+    /// matches the embeddings' cosine tolerance (1 − cos ≈ rel² / 2).
+    public static func stage(weights: String, reference: String?) -> (relative: Double, reason: String) {
+        let chosen = choose(weights: weights, reference: reference)
+        if chosen.cosine == float32Cosine {
+            return (stageRelativeSameValues, "the weights hold the values the reference was computed with: float32 summation order only")
+        }
+        return ((2 * (1 - chosen.cosine)).squareRoot(), "the weights are a rounding of the reference's: the relative error that matches min cos \(chosen.cosine)")
+    }
+
     /// PIL's pipeline is reproduced exactly; 1e-5 leaves room only for float32 normalize rounding.
     public static let pixelMaxAbsDiff = 1e-5
 
@@ -42,8 +56,9 @@ public enum Tolerances {
 
 /// The dtype a weights file stores its tensors in (most tensors'), as f32 / f16 / bf16.
 public enum StoredDType {
-    public static func of(weightsPath path: String) throws -> String {
-        let store = try WeightSource.open(path).store
+    public static func of(weightsPath path: String) throws -> String { of(try WeightSource.open(path).store) }
+
+    public static func of(_ store: TensorStore) -> String {
         var counts: [String: Int] = [:]
         for (k, shape) in store.shapes where shape.reduce(1, *) > 1 {
             if let d = store.dtype(k) { counts[d.rawValue, default: 0] += 1 }

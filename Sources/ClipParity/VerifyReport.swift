@@ -48,6 +48,53 @@ public struct VerifyReport: Encodable {
         public let worst_first_values: [[Float]]
         public let rows: [Row]
     }
+    /// One stage of the layer-by-layer comparison: the worst item's relative error ‖ours − ref‖ / ‖ref‖, min cosine,
+    /// max |ours − ref|.
+    public struct StageFigures: Encodable {
+        public let stage: String
+        public let label: String
+        /// "agrees"; "jumps" (inside the tolerance but ≥ 10× every stage before it: where a difference enters);
+        /// "differs" (beyond the tolerance); "within tolerance" (after the divergence); "shape differs"; "not computed".
+        public internal(set) var status: String
+        public let max_relative_error: Double
+        public let min_cosine: Double
+        public let max_abs_diff: Double
+    }
+    public struct Tower: Encodable {
+        public let tower: String
+        public let items: Int
+        public let stages: [StageFigures]
+        /// Where the two part (nil: every stage agrees): the first stage beyond the tolerance, or an earlier one
+        /// whose error jumps to ≥ 10× every stage before it (StageDivergence.divergence).
+        public let first_divergence: String?
+        public let first_divergence_label: String?
+        /// The first stage beyond the tolerance.
+        public let leaves_tolerance_at: String?
+
+        enum CodingKeys: String, CodingKey {
+            case tower, items, stages, first_divergence, first_divergence_label, leaves_tolerance_at
+        }
+
+        /// nil stages as JSON null (not left out): "no divergence" is an answer.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(tower, forKey: .tower)
+            try c.encode(items, forKey: .items)
+            try c.encode(stages, forKey: .stages)
+            try c.encode(first_divergence, forKey: .first_divergence)
+            try c.encode(first_divergence_label, forKey: .first_divergence_label)
+            try c.encode(leaves_tolerance_at, forKey: .leaves_tolerance_at)
+        }
+    }
+    /// The reference's /intermediates against ours: "pass", "fail" or "absent" (the reference has none).
+    public struct Intermediates: Encodable {
+        public let status: String
+        /// Relative error a stage may show, and why.
+        public let tolerance: Double
+        public let tolerance_reason: String
+        public let towers: [Tower]
+        public let pass: Bool
+    }
     public let weights_dtype: String
     public let reference_weights_dtype: String?
     public let tolerance_reason: String
@@ -60,6 +107,7 @@ public struct VerifyReport: Encodable {
     public let image_model_only: Embeddings
     public let text: Embeddings
     public let text_model_only: Embeddings
+    public let intermediates: Intermediates
     public var diagnosis: [String]
     public let pass: Bool
 
@@ -115,8 +163,39 @@ public struct VerifyReport: Encodable {
                 s += "  reference: \(e.worst_first_values[1].map { String(format: "%+.5f", $0) }.joined(separator: " "))\n"
             }
         }
+        s += intermediatesText()
         for d in diagnosis { s += "diagnosis: \(d)\n" }
         s += "result: \(pass ? "PASS" : "FAIL")\n"
+        return s
+    }
+
+    /// Each tower's stages up to and including the first that differs (the rest only counted).
+    func intermediatesText() -> String {
+        guard intermediates.status != "absent" else { return "intermediates     not in reference (export with --intermediates K for a layer-by-layer comparison)\n" }
+        var s = "intermediates     relative error ≤ \(String(format: "%.1e", intermediates.tolerance)) per stage — \(intermediates.tolerance_reason)\n"
+        for t in intermediates.towers {
+            let computed = t.stages.filter { $0.status != "not computed" }
+            if let first = t.first_divergence_label, let at = t.stages.firstIndex(where: { $0.stage == t.first_divergence }) {
+                let before = t.stages[..<at].filter { $0.status == "agrees" }
+                let worstBefore = before.map(\.max_relative_error).max() ?? 0
+                s += "  \(t.tower): diverges at \(first)  FAIL" + (before.isEmpty ? " (the first stage)\n"
+                    : " — the \(before.count) stage\(before.count == 1 ? "" : "s") before it agree (max relative error \(String(format: "%.1e", worstBefore)))\n")
+                let leaves = t.leaves_tolerance_at.flatMap { c in t.stages.firstIndex { $0.stage == c } }
+                if leaves != at {
+                    s += "    the error jumps here (≥ 10× every stage before it) and " + (leaves.map { "leaves the tolerance at \(t.stages[$0].label)\n" }
+                        ?? "stays inside the tolerance: a small difference the embeddings may not show\n")
+                }
+                let crossing = max(at, leaves ?? at)
+                for f in t.stages[...crossing] where f.status != "not computed" {
+                    s += "    \(f.label.padding(toLength: 40, withPad: " ", startingAt: 0)) rel \(String(format: "%.2e", f.max_relative_error))  min cos \(String(format: "%.9f", f.min_cosine))  max |diff| \(String(format: "%.2e", f.max_abs_diff))  \(f.status)\n"
+                }
+                let after = t.stages[(crossing + 1)...].filter { $0.status != "not computed" }
+                if !after.isEmpty { s += "    (\(after.count) later stage\(after.count == 1 ? "" : "s"): \(after.filter { $0.status != "agrees" }.count) differ)\n" }
+            } else {
+                let worst = computed.map(\.max_relative_error).max() ?? 0
+                s += "  \(t.tower): all \(computed.count) stages agree over \(t.items) item\(t.items == 1 ? "" : "s") (max relative error \(String(format: "%.1e", worst)))  PASS\n"
+            }
+        }
         return s
     }
 
@@ -134,7 +213,14 @@ public struct VerifyReport: Encodable {
             s += "| \(label) | \(Self.mark(e.status)) | \(e.failing) / \(e.count) | \(String(format: "%.9f", e.min_cosine)) | "
                 + "\(String(format: "%.9f", e.mean_cosine)) | \(String(format: "%.2e", e.max_abs_error)) | \(e.worst) |\n"
         }
+        s += "| intermediates | \(Self.mark(intermediates.status)) | | | | | \(intermediates.towers.compactMap { t in t.first_divergence_label.map { "\(t.tower): diverges at \($0)" } }.joined(separator: "; ")) |\n"
         if !diagnosis.isEmpty { s += "\n## Diagnosis\n\n" + diagnosis.map { "- \($0)\n" }.joined() }
+        for t in intermediates.towers {
+            s += "\n## \(t.tower) intermediates (\(t.items) items, relative error ≤ \(String(format: "%.1e", intermediates.tolerance)))\n\n| stage | status | max relative error | min cos | max abs diff |\n|---|---|---|---|---|\n"
+            for f in t.stages {
+                s += "| \(f.label) | \(f.status) | \(String(format: "%.2e", f.max_relative_error)) | \(String(format: "%.9f", f.min_cosine)) | \(String(format: "%.2e", f.max_abs_diff)) |\n"
+            }
+        }
         for (label, e) in embeddingStages where e.status == "fail" {
             s += "\n## \(label): rows below \(e.tolerance)\n\n| item | cosine | max abs error |\n|---|---|---|\n"
             for r in e.rows.filter({ !($0.cosine >= e.tolerance) }).sorted(by: { $0.cosine < $1.cosine }).prefix(20) {
@@ -165,6 +251,11 @@ enum Diagnosis {
                 out.append("the model-only stages miss by a rounding-sized amount (min cos \(String(format: "%.6f", worst))) and the weights are stored as \(r.weights_dtype) while the reference used \(r.reference_weights_dtype ?? "float32"): rounding or the tolerance, not the architecture")
             } else if r.assumed.isEmpty {
                 out.append("the model itself differs from the reference on the reference's own inputs: weights or architecture (activation, heads, LayerNorm ε, LayerScale, MLP width); compare `clipwb inspect` with the reference library's config")
+            }
+        }
+        for t in r.intermediates.towers {
+            if let stage = t.first_divergence, let label = t.first_divergence_label {
+                out.append("layer by layer, the \(t.tower) tower first parts from the reference at \(label): look at \(StageDivergence.hint(stage))")
             }
         }
         if modelFails && !r.assumed.isEmpty {

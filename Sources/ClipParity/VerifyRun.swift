@@ -15,6 +15,8 @@ public struct VerifyOptions: Sendable {
     /// Why `minCosine` is what it is (stored dtype against the reference's weights dtype).
     public var toleranceReason: String
     public var pixelTolerance: Double
+    /// The relative error each intermediate stage may show (Tolerances.stage), and why.
+    public var stageTolerance: (relative: Double, reason: String) = (Tolerances.stageRelativeSameValues, "float32 summation order")
     /// The folder the reference's images came from; nil runs the model-only image stage alone.
     public var imagesDir: String?
     public var batch: Int
@@ -53,12 +55,15 @@ public struct VerifyRun {
             ?? absentStage("absent")
         let textModel = ref.hasTexts ? stage(try embedder.embed(tokens: ref.tokens, count: ref.textCount), ref.textEmbeddings, textNames)
             : absentStage("absent")
-        let ran = [tokens.status, pixels.status, image.status, imageModel.status, text.status, textModel.status]
+        let intermediates = try StageDivergence.compare(model: model, ref: ref, tolerance: options.stageTolerance)
+            ?? VerifyReport.Intermediates(status: "absent", tolerance: options.stageTolerance.relative,
+                                          tolerance_reason: options.stageTolerance.reason, towers: [], pass: false)
+        let ran = [tokens.status, pixels.status, image.status, imageModel.status, text.status, textModel.status, intermediates.status]
             .filter { $0 == "pass" || $0 == "fail" }
         var report = VerifyReport(
             weights_dtype: weightsDType, reference_weights_dtype: ref.weightsDType, tolerance_reason: options.toleranceReason,
             assumed: model.spec.assumed.filter { $0 != "tokenizer" }, provenance: provenance, tokens: tokens, pixels: pixels, image: image, image_model_only: imageModel, text: text,
-            text_model_only: textModel, diagnosis: [], pass: !ran.isEmpty && ran.allSatisfy { $0 == "pass" })
+            text_model_only: textModel, intermediates: intermediates, diagnosis: [], pass: !ran.isEmpty && ran.allSatisfy { $0 == "pass" })
         report.diagnosis = Diagnosis.lines(report)
         return report
     }

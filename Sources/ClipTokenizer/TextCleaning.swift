@@ -15,20 +15,25 @@ func whitespaceClean(_ text: Scalars) -> Scalars {
 
 /// open_clip's whitespace_clean: " ".join(text.split()) — str.split() breaks on str.isspace() runs (which,
 /// unlike the `regex` module's \s, include U+001C…U+001F; ftfy has removed those before, so the results agree).
-func splitJoinClean(_ text: Scalars) -> Scalars {
+func splitJoinClean(_ text: Scalars) -> Scalars { collapse(text, space: PythonUnicode.pythonSpace, keepEnds: false) }
+
+/// Every run of `space` scalars as one " ". keepEnds: `re.sub(r"\s+", " ", text)` (a run at either end stays one
+/// space); otherwise `" ".join(text.split())` (runs at the ends are dropped).
+func collapse(_ text: Scalars, space: UInt8, keepEnds: Bool) -> Scalars {
     let unicode = PythonUnicode.shared
     var out = Scalars()
     out.reserveCapacity(text.count)
     var pending = false
     for c in text {
-        if unicode.has(c, PythonUnicode.pythonSpace) {
-            pending = !out.isEmpty
-        } else {
-            if pending { out.append(" ") }
-            pending = false
-            out.append(c)
+        if unicode.has(c, space) {
+            pending = keepEnds || !out.isEmpty
+            continue
         }
+        if pending { out.append(" ") }
+        pending = false
+        out.append(c)
     }
+    if pending && keepEnds { out.append(" ") }
     return out
 }
 
@@ -44,22 +49,7 @@ func cleanText(_ text: Scalars, kind: TokenizerKind = .openai) -> Scalars {
 }
 
 /// Replace(Regex("\\s+"), " "): runs of white space become one space, the ends kept.
-func collapseSpace(_ text: Scalars) -> Scalars {
-    let unicode = PythonUnicode.shared
-    var out = Scalars()
-    out.reserveCapacity(text.count)
-    var inSpace = false
-    for c in text {
-        if unicode.has(c, PythonUnicode.regexSpace) {
-            if !inSpace { out.append(" ") }
-            inSpace = true
-        } else {
-            out.append(c)
-            inSpace = false
-        }
-    }
-    return out
-}
+func collapseSpace(_ text: Scalars) -> Scalars { collapse(text, space: PythonUnicode.regexSpace, keepEnds: true) }
 
 /// The special tokens `self.pat` matches first (and `self.cache` maps to themselves): OpenAI's
 /// `<|startoftext|>` / `<|endoftext|>`, open_clip's `<start_of_text>` / `<end_of_text>`; same ids 49406 / 49407.

@@ -43,17 +43,24 @@ enum TextTower {
         let pos = try Shapes.get(shapes, "positional_embedding", rank: 2, file: file, needs: needs)
         let tok = try Shapes.get(shapes, "token_embedding.weight", rank: 2, file: file, needs: needs)
         let lnf = try Shapes.get(shapes, "ln_final.weight", rank: 1, file: file, needs: needs)
-        let width = h.int("transformer_width") ?? lnf[0]
-        let heads: Int
-        if let n = h.int("transformer_heads") { heads = n } else { heads = width / 64; assumed.append("transformer_heads") }
-        let t = TransformerSpec(
-            layers: h.int("transformer_layers") ?? Shapes.layerCount(shapes, prefix: "transformer.resblocks."),
-            width: width, heads: heads,
-            mlpWidth: h.int("transformer_mlp_width") ?? shapes["transformer.resblocks.0.mlp.c_fc.weight"]?.first ?? 4 * width,
-            activation: activation(h, "text_activation", assumed: &assumed),
-            layerScale: shapes["transformer.resblocks.0.ls_1.gamma"] != nil,
-            layerNormEps: Float(h.number("text_layer_norm_eps") ?? h.number("layer_norm_eps") ?? 1e-5))
+        let t = transformer(shapes, blocks: "transformer.resblocks.", sizes: "transformer", tower: "text",
+                            width: h.int("transformer_width") ?? lnf[0], hints: h, assumed: &assumed)
         return TextSpec(transformer: t, contextLength: h.int("context_length") ?? pos[0], vocabSize: h.int("vocab_size") ?? tok[0])
+    }
+
+    /// A tower's transformer: layers from the blocks present, MLP width from c_fc, LayerScale from ls_1; heads,
+    /// activation and ε from the hints `<sizes>_heads`, `<tower>_activation`, … or OpenAI's defaults (in `assumed`).
+    static func transformer(_ shapes: [String: [Int]], blocks: String, sizes: String, tower: String, width: Int,
+                            hints h: SpecHints, assumed: inout [String]) -> TransformerSpec {
+        let heads: Int
+        if let n = h.int("\(sizes)_heads") { heads = n } else { heads = width / 64; assumed.append("\(sizes)_heads") }
+        return TransformerSpec(
+            layers: h.int("\(sizes)_layers") ?? Shapes.layerCount(shapes, prefix: blocks),
+            width: width, heads: heads,
+            mlpWidth: h.int("\(sizes)_mlp_width") ?? shapes["\(blocks)0.mlp.c_fc.weight"]?.first ?? 4 * width,
+            activation: activation(h, "\(tower)_activation", assumed: &assumed),
+            layerScale: shapes["\(blocks)0.ls_1.gamma"] != nil,
+            layerNormEps: Float(h.number("\(tower)_layer_norm_eps") ?? h.number("layer_norm_eps") ?? 1e-5))
     }
 
     static func activation(_ h: SpecHints, _ tower: String, assumed: inout [String]) -> Activation {

@@ -39,17 +39,9 @@ public enum ViTArchitecture {
             throw Shapes.inconsistent(file, "\(h.origin) gives resnet_layers, which describes a ModifiedResNet image tower, but the tensors are a ViT's")
         }
         var assumed: [String] = []
-        let width = h.int("vision_width") ?? conv[0]
         let patch = h.int("vision_patch_size") ?? conv[3]
-        let heads: Int
-        if let n = h.int("vision_heads") { heads = n } else { heads = width / 64; assumed.append("vision_heads") }
-        let t = TransformerSpec(
-            layers: h.int("vision_layers") ?? Shapes.layerCount(shapes, prefix: "visual.transformer.resblocks."),
-            width: width, heads: heads,
-            mlpWidth: h.int("vision_mlp_width") ?? shapes["visual.transformer.resblocks.0.mlp.c_fc.weight"]?.first ?? 4 * width,
-            activation: TextTower.activation(h, "vision_activation", assumed: &assumed),
-            layerScale: shapes["visual.transformer.resblocks.0.ls_1.gamma"] != nil,
-            layerNormEps: Float(h.number("vision_layer_norm_eps") ?? h.number("layer_norm_eps") ?? 1e-5))
+        let t = TextTower.transformer(shapes, blocks: "visual.transformer.resblocks.", sizes: "vision", tower: "vision",
+                                      width: h.int("vision_width") ?? conv[0], hints: h, assumed: &assumed)
         let resolution = h.int("image_resolution") ?? CheckedSize.product(conv[3], grid) ?? Int.max  // too large: checkSizes
         let text = try TextTower.infer(shapes, hints: h, file: file, assumed: &assumed)
         if h.string("tokenizer") == nil { assumed.append("tokenizer") }

@@ -31,6 +31,13 @@ struct Verify: ParsableCommand {
         gives its failing rows out of the total and a diagnosis from the pattern of failures; --json adds every \
         row's cosine and max error, --report FILE.md writes the same as Markdown.
 
+        Layer by layer: when the reference holds /intermediates (exported with --intermediates K), the model \
+        runs on its first K pixels and token rows and every named stage (embeddings, ln_pre, each block after \
+        attention and after the MLP, ln_post / ln_final, pooling, projection; ResNets: stem, each Bottleneck, \
+        the attention pool) is compared by relative error ‖ours − reference‖ / ‖reference‖. The first stage beyond \
+        the stage tolerance is named ("diverges at visual block 0 (after MLP)") with the stages before it shown \
+        as agreeing; a divergence fails the run.
+
         Exit status: 0 pass, 1 fail, 2 bad input.
         """
     )
@@ -56,6 +63,9 @@ struct Verify: ParsableCommand {
     @Option(help: "Minimum cosine similarity for embeddings (default: by weights dtype).")
     var tolerance: Double?
 
+    @Option(help: "Maximum relative error ‖ours − reference‖ / ‖reference‖ of an intermediate stage (default: \(Tolerances.stageRelativeSameValues) for the same values, else matching the cosine tolerance).")
+    var stageTolerance: Double?
+
     @Option(help: "Maximum absolute pixel difference.")
     var pixelTolerance: Double = Tolerances.pixelMaxAbsDiff
 
@@ -65,6 +75,7 @@ struct Verify: ParsableCommand {
     func validate() throws {
         if let t = tolerance, !(t > -1 && t <= 1) { throw ValidationError("--tolerance is a cosine similarity in (-1, 1], got \(t)") }
         if !(pixelTolerance >= 0) { throw ValidationError("--pixel-tolerance must be ≥ 0, got \(pixelTolerance)") }
+        if let t = stageTolerance, !(t >= 0 && t.isFinite) { throw ValidationError("--stage-tolerance is a relative error ≥ 0, got \(t)") }
         if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch)") }
     }
 
@@ -72,13 +83,15 @@ struct Verify: ParsableCommand {
         let result = try reportingErrors { () throws -> VerifyReport in
             let ref = try ReferenceFile(path: reference)
             let source = try WeightSource.open(weights)
-            let model = try ModelLoading.load(weights, halves: halves)
-            let dtype = try StoredDType.of(weightsPath: weights)
+            let model = try CLIPModel(weights: source.load(halves: halves))
+            let dtype = StoredDType.of(source.store)
             let chosen = Tolerances.choose(weights: dtype, reference: ref.weightsDType)
             let cosine = tolerance ?? chosen.cosine
             try ref.check(against: model.spec)
-            let options = VerifyOptions(minCosine: cosine, toleranceReason: tolerance == nil ? chosen.reason : "given with --tolerance",
+            var options = VerifyOptions(minCosine: cosine, toleranceReason: tolerance == nil ? chosen.reason : "given with --tolerance",
                                         pixelTolerance: pixelTolerance, imagesDir: images, batch: batch)
+            options.stageTolerance = stageTolerance.map { ($0, "given with --stage-tolerance") }
+                ?? Tolerances.stage(weights: dtype, reference: ref.weightsDType)
             let r = try VerifyRun(model: model, ref: ref, options: options).run(weightsDType: dtype, provenance: Provenance.check(weights: source, reference: ref))
             if let path = report {
                 try AtomicFile.write(path, chunks: [Array(r.markdown(weights: weights, reference: reference).utf8)])

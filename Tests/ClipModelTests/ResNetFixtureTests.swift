@@ -26,7 +26,7 @@ import Testing
         var out = [Float](repeating: .nan, count: count * dim)
         pixels.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
-                tower.encode(pixels: p.baseAddress!, images: count, out: o.baseAddress!, pool: WorkerPool(threads: threads))
+                tower.encode(pixels: p.baseAddress!, images: count, out: o.baseAddress!, pool: WorkerPool(threads: threads), probe: nil)
             }
         }
         return out
