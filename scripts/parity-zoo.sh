@@ -13,6 +13,7 @@
 #   ZOO_FULL       SOURCE:NAME at full depth (default openai ViT-B/16, ViT-L/14, ViT-L/14@336px, open_clip
 #                  ViT-B-32, ViT-H-14), or none
 #   ZOO_EXTRA      more SOURCE:NAME[@LAYERS|@full] entries
+#   ZOO_DTYPES     the clipwb conversions verified (default "f32 f16"; add bf16)
 #   ZOO_WORKDIR    where models are written and results.jsonl kept (a re-run resumes; default a fresh temp dir)
 #   PARITY_OUT     the page to update (default docs/parity.md; only the zoo section is replaced)
 set -euo pipefail
@@ -25,11 +26,12 @@ WORKDIR=${ZOO_WORKDIR:-$(mktemp -d -t parity-zoo.XXXXXX)}
 echo "parity-zoo: work folder $WORKDIR (results.jsonl, one log per model)" >&2
 cmd="make parity-zoo"
 [ -n "${PY_EXPORT:-}" ] && cmd="PY_EXPORT=$PY_EXPORT scripts/parity-zoo.sh (= make parity-zoo)"
-for v in ZOO_LAYERS ZOO_OPEN_CLIP ZOO_OPENAI ZOO_HF ZOO_FULL ZOO_EXTRA; do
+for v in ZOO_LAYERS ZOO_OPEN_CLIP ZOO_OPENAI ZOO_HF ZOO_FULL ZOO_EXTRA ZOO_DTYPES; do
   [ -n "${!v:-}" ] && cmd+=" $v='${!v}'"
 done
 args=(--clipwb "$(realpath "$BIN")" --python "$PY" --workdir "$WORKDIR" --out "${PARITY_OUT:-docs/parity.md}"
-      --layers "${ZOO_LAYERS:-2}" --open-clip "${ZOO_OPEN_CLIP:-all}" --extra "${ZOO_EXTRA:-}" --command "$cmd")
+      --layers "${ZOO_LAYERS:-2}" --open-clip "${ZOO_OPEN_CLIP:-all}" --extra "${ZOO_EXTRA:-}" --command "$cmd"
+      --dtypes "${ZOO_DTYPES:-f32 f16}")
 [ -n "${ZOO_OPENAI:-}" ] && args+=(--openai "$ZOO_OPENAI")
 [ -n "${ZOO_HF:-}" ] && args+=(--hf "$ZOO_HF")
 [ -n "${ZOO_FULL:-}" ] && args+=(--full "$ZOO_FULL")

@@ -151,7 +151,7 @@ def measure(args, source, name, layers, seed):
         shutil.rmtree(d, ignore_errors=True)
         return rec
     forms = [("clip-hdf5", h5)]
-    for dtype in ("f32", "f16"):
+    for dtype in args.dtypes.split():
         st = os.path.join(d, f"w-{dtype}.safetensors")
         c = run([args.clipwb, "convert", h5, st, "--dtype", dtype], log)
         if c.returncode != 0:
@@ -275,6 +275,7 @@ def main():
     p.add_argument("--full", default=" ".join(DEFAULT_FULL), help="'none' or SOURCE:NAME entries at full depth")
     p.add_argument("--extra", default="", help="more SOURCE:NAME[@LAYERS|@full] entries")
     p.add_argument("--no-folder", action="store_true", help="skip the --folder-out forms")
+    p.add_argument("--dtypes", default="f32 f16", help="the clipwb conversions to verify (default 'f32 f16'; bf16 too)")
     p.add_argument("--command", default="make parity-zoo")
     p.add_argument("--note", action="append", default=[], help="a paragraph to add under the table (repeatable)")
     p.add_argument("--report-only", action="store_true",
