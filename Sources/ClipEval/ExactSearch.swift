@@ -42,7 +42,7 @@ public struct ExactSearch: Sendable {
         var ids = [[Int32]](repeating: [], count: queries.rows)
         var dists = [[Float]](repeating: [], count: queries.rows)
         let n = base.rows, d = base.cols, kk = min(k, n)
-        var scores = [Float](repeating: 0, count: batch * n)
+        var scores = [Float](repeating: 0, count: min(batch, queries.rows) * n)
         var start = 0
         while start < queries.rows {
             let b = min(batch, queries.rows - start)
@@ -74,6 +74,15 @@ public struct ExactSearch: Sendable {
         }
         return (ids, dists)
     }
+
+    /// The k nearest base rows of one query (dimension floats), nearest first: one BLAS product [1, d] · Xᵀ.
+    public func search(_ query: UnsafePointer<Float>, k: Int) -> (ids: [Int32], distances: [Float]) {
+        let r = search(Matrix(rows: 1, cols: base.cols, data: Array(UnsafeBufferPointer(start: query, count: base.cols))), k: k, batch: 1)
+        return (r.ids[0], r.distances[0])
+    }
+
+    /// Bytes exact search holds: the vectors it scans and their squared norms.
+    public var memoryBytes: Int { base.rows * base.cols * 4 + norms.count * 4 }
 
     /// The naive twin: every distance in double, full sort. Kernel tests compare against it.
     public func naiveSearch(_ q: [Float], k: Int) -> [Int32] {
