@@ -21,6 +21,7 @@ struct Eval: ParsableCommand {
         """)
 
     @Option(help: "Base vectors to index.") var vectors: String?
+    @Option(name: .customLong("from-results"), help: "No sweep: re-derive the report, plots and (with --target-recall) the recommendation from a recorded results.json.") var fromResults: String?
     @Option(help: "Query vectors.") var queries: String?
     @Option(name: .customLong("ground-truth"), help: "Neighbour ids [queries, ≥ max k] (.npy, .ivecs, FILE.hdf5:neighbors).") var groundTruth: String?
     @Option(help: "Embed this folder of images (recursively) and evaluate on its embeddings (needs --weights); cached in --out.") var images: String?
@@ -58,6 +59,13 @@ struct Eval: ParsableCommand {
     }
 
     func validate() throws {
+        if let r = targetRecall, !(r > 0 && r <= 1) { throw ValidationError("--target-recall must be in (0, 1], e.g. 0.95; got \(r)") }
+        if fromResults != nil {
+            guard vectors == nil, queries == nil, images == nil else {
+                throw ValidationError("--from-results reads a recorded sweep: leave out --vectors, --queries and --images")
+            }
+            return
+        }
         if images != nil {
             guard weights != nil else { throw ValidationError("--images needs --weights (the CLIP weights to embed the folder with)") }
             guard vectors == nil, queries == nil, groundTruth == nil else {
@@ -86,7 +94,6 @@ struct Eval: ParsableCommand {
         _ = try Self.ints(buildThreads, "--build-threads")
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (3 is ann-benchmarks' habit)") }
-        if let r = targetRecall, !(r > 0 && r <= 1) { throw ValidationError("--target-recall must be in (0, 1], e.g. 0.95; got \(r)") }
     }
 
     func run() throws {
@@ -103,6 +110,10 @@ struct Eval: ParsableCommand {
             #endif
             let outDir = out.hasSuffix("/") ? String(out.dropLast()) : out
             try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+            if let fromResults {
+                let recorded = try JSONStyle.decoder().decode(SweepResult.self, from: Data(RegularFile.contents(fromResults)))
+                return try report(recorded, out: outDir)
+            }
             var base = vectors ?? "", query = queries ?? ""
             if let images, let weights {
                 let set = try ImageEvalSet.make(folder: images, weights: weights, texts: texts, holdout: holdout,
@@ -118,21 +129,25 @@ struct Eval: ParsableCommand {
                                                                efConstructions: try Self.ints(hnswEfConstruction, "--hnsw-ef-construction"),
                                                                efs: try Self.ints(hnswEf, "--hnsw-ef"), seed: hnswSeed) },
                                 runs: runs)
-            let result = try Sweep.run(c)
-            let rec = targetRecall.map { Recommender.recommend(result, target: $0, objective: optimize) }
-            var files = try Report.writeAll(result, to: c.out, recommendation: rec)
-            if png { files += PlotImages.renderPNGs(files.filter { $0.hasSuffix(".svg") }, in: c.out) }
-            if json, let rec { try printJSON(rec); return }
-            if json { try printJSON(EvalOutput(out: c.out, files: files, settings: result.runs.count, seconds: result.seconds)); return }
-            let main = Report.mainK(result)
-            print("wrote \(c.out)/: \(result.runs.count) settings in \(String(format: "%.1f", result.seconds)) s")
-            print("  results.json, results.csv, report.md" + (rec != nil ? ", recommendation.json" : ""))
-            print("  plot.svg: recall@\(main) vs queries/s; per k (" + ks.map { "k=\($0)" }.joined(separator: ", ")
-                  + "): plot-kK.svg (queries/s), plot-kK-build.svg (build time), plot-kK-size.svg (index size)"
-                  + (files.contains { $0.hasSuffix(".png") } ? ", each also as .png" : ""))
-            if let note = result.p99Note { print("  " + note) }
-            if let rec { print("\n" + Report.recommendationText(rec), terminator: "") }
+            try report(try Sweep.run(c), out: c.out)
         }
+    }
+
+    /// Writes the outputs of a sweep (run now or recorded) and says what they are.
+    func report(_ result: SweepResult, out: String) throws {
+        let rec = targetRecall.map { Recommender.recommend(result, target: $0, objective: optimize) }
+        var files = try Report.writeAll(result, to: out, recommendation: rec)
+        if png { files += PlotImages.renderPNGs(files.filter { $0.hasSuffix(".svg") }, in: out) }
+        if json, let rec { try printJSON(rec); return }
+        if json { try printJSON(EvalOutput(out: out, files: files, settings: result.runs.count, seconds: result.seconds)); return }
+        let main = Report.mainK(result)
+        print("wrote \(out)/: \(result.runs.count) settings" + (fromResults == nil ? " in \(String(format: "%.1f", result.seconds)) s" : " (from \(fromResults!))"))
+        print("  results.json, results.csv, report.md" + (rec != nil ? ", recommendation.json" : ""))
+        print("  plot.svg: recall@\(main) vs queries/s; per k (" + result.config.ks.map { "k=\($0)" }.joined(separator: ", ")
+              + "): plot-kK.svg (queries/s), plot-kK-build.svg (build time), plot-kK-size.svg (index size)"
+              + (files.contains { $0.hasSuffix(".png") } ? ", each also as .png" : ""))
+        if let note = result.p99Note { print("  " + note) }
+        if let rec { print("\n" + Report.recommendationText(rec), terminator: "") }
     }
 }
 
