@@ -146,11 +146,11 @@ public enum SVGPlot {
         let present = families.filter { f in runs.contains { $0.family == f } }
         for f in present {
             let name = f == "exact" ? "exact (BLAS, 1 thread)" : f == "annoy" ? "Annoy (clipwb)" : "HNSW (hnswlib)"
-            s += marker(f, left + pw + 27, ly, fill: colors[f]!) + "</g><text x=\"\(left + pw + 42)\" y=\"\(ly + 4)\">\(name)</text>\n"
+            s += marker(f, left + pw + 27, ly, fill: colors[f]!, legend: true) + "</g><text x=\"\(left + pw + 42)\" y=\"\(ly + 4)\">\(name)</text>\n"
             ly += 20
         }
         if exactBatched != nil {
-            s += marker("exact-batched", left + pw + 27, ly, fill: "white") + "</g><text x=\"\(left + pw + 42)\" y=\"\(ly + 4)\">exact, batched \(r.config.queryThreads) thr</text>\n"
+            s += marker("exact-batched", left + pw + 27, ly, fill: "white", legend: true) + "</g><text x=\"\(left + pw + 42)\" y=\"\(ly + 4)\">exact, batched \(r.config.queryThreads) thr</text>\n"
             ly += 20
         }
         s += "<line x1=\"\(left + pw + 15)\" y1=\"\(ly)\" x2=\"\(left + pw + 39)\" y2=\"\(ly)\" stroke=\"#555\" stroke-width=\"3\"/><text x=\"\(left + pw + 42)\" y=\"\(ly + 4)\">Pareto frontier</text>\n"
@@ -163,8 +163,8 @@ public enum SVGPlot {
 
     /// A family's marker, opened as a group (the caller adds a title and closes it): circle Annoy, square HNSW,
     /// star exact (hollow when batched).
-    static func marker(_ family: String, _ x: Double, _ y: Double, fill: String) -> String {
-        let cls = "point \(family)"
+    static func marker(_ family: String, _ x: Double, _ y: Double, fill: String, legend: Bool = false) -> String {
+        let cls = "\(legend ? "key" : "point") \(family)"
         switch family {
         case "annoy": return "<g class=\"\(cls)\"><circle cx=\"\(x)\" cy=\"\(y)\" r=\"4\" fill=\"\(fill)\"/>"
         case "hnsw": return "<g class=\"\(cls)\"><rect x=\"\(x - 4)\" y=\"\(y - 4)\" width=\"8\" height=\"8\" fill=\"\(fill)\"/>"

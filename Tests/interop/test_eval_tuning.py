@@ -1,0 +1,201 @@
+"""Index tuning end to end (issue 13): `clipwb eval` over Annoy, HNSW and exact search on a small synthetic set;
+its recommendation against a brute-force pick written here over the recorded grid (results.json), with a negative
+control (an edited grid must change the pick); the plot in headless Chromium (labelled points, frontiers, a spread
+recall axis; a copy without frontiers must fail the pixel check); `ingest --index-config` then `serve` showing the
+setting in /api/stats, and re-ingesting with another recommendation changing the index."""
+import json
+import re
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import SAMPLES, TINY, clipwb_path
+from test_browser import ARTIFACTS, CHROMIUM, Browser
+
+KS = [1, 10]
+COSTS = {  # the objective's own figure, ties to the lower p50
+    "p50": lambda r: (r["p50_us"],),
+    "qps": lambda r: (-r["qps_batched"], r["p50_us"]),
+    "memory": lambda r: (r["index_resident_bytes"], r["p50_us"]),
+}
+
+
+def brute_force(runs, k, target, objective):
+    reaching = [r for r in runs if r["k"] == k and r["recall"] >= target]
+    return min(reaching, key=COSTS[objective]) if reaching else None
+
+
+def same_setting(pick, run):
+    if pick is None or run is None:
+        return pick is None and run is None
+    keys = {"annoy": ["trees", "search_k"], "hnsw": ["m", "ef_construction", "ef"], "exact": []}[run["family"]]
+    want = dict(run, search_k=run.get("effective_search_k"))
+    return pick["family"] == run["family"] and all(pick.get(x) == want.get(x) for x in keys) and pick["recall"] == run["recall"]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sweep")
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((12, 16)).astype(np.float32)
+    def draw(n):
+        x = centres[rng.integers(0, 12, n)] + 0.35 * rng.standard_normal((n, 16)).astype(np.float32)
+        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    np.save(d / "base.npy", draw(1500))
+    np.save(d / "q.npy", draw(50))
+    out = d / "out"
+    r = subprocess.run([clipwb_path(), "eval", "--vectors", str(d / "base.npy"), "--queries", str(d / "q.npy"),
+                        "--trees", "1,4", "--search-k", "auto,60,300", "--k", "1,10", "--hnsw-m", "4,8",
+                        "--hnsw-ef-construction", "40", "--hnsw-ef", "10,40", "--runs", "1", "--target-recall", "0.9",
+                        "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return {"out": out, "stdout": r.stdout, "results": json.loads((out / "results.json").read_text())}
+
+
+def test_recommendation_is_the_brute_force_pick(sweep):
+    out, runs = sweep["out"], sweep["results"]["runs"]
+    assert {r["family"] for r in runs} == {"annoy", "hnsw", "exact"}
+    rec = json.loads((out / "recommendation.json").read_text())
+    assert rec["target_recall"] == 0.9 and rec["optimize"] == "p50" and rec["default_k"] == 10
+    for pick in rec["picks"]:
+        assert same_setting(pick["setting"], brute_force(runs, pick["k"], 0.9, "p50")), pick
+    assert "Recommendation: recall ≥ 0.9" in sweep["stdout"] and "k=10:" in sweep["stdout"]
+    # Other targets and objectives from the same recorded grid (no new sweep).
+    for target, objective in [(0.5, "qps"), (0.95, "memory"), (0.99, "p50"), (1.0, "qps")]:
+        r = subprocess.run([clipwb_path(), "eval", "--from-results", str(out / "results.json"), "--target-recall", str(target),
+                            "--optimize", objective, "--no-png", "--json", "--out", str(out / f"re-{objective}")],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        for pick in json.loads(r.stdout)["picks"]:
+            assert same_setting(pick["setting"], brute_force(runs, pick["k"], target, objective)), (target, objective, pick)
+            if pick["exact_wins"]:
+                assert "exact search wins at this size" in pick["message"]
+
+
+def test_negative_control_an_edited_grid_changes_the_pick(sweep):
+    out, runs = sweep["out"], sweep["results"]["runs"]
+    rec = json.loads((out / "recommendation.json").read_text())
+    pick = rec["picks"][1]["setting"]
+    cheaper = [r for r in runs if r["k"] == 10 and r["p50_us"] < pick["p50_us"] and r["recall"] < 0.9]
+    assert cheaper, "the grid has no cheaper setting below the target to promote"
+    edited = json.loads(json.dumps(sweep["results"]))
+    victim = min((r for r in edited["runs"] if r["k"] == 10 and r["p50_us"] < pick["p50_us"] and r["recall"] < 0.9),
+                 key=lambda r: r["p50_us"])
+    victim["recall"] = 0.999
+    assert not same_setting(pick, brute_force(edited["runs"], 10, 0.9, "p50"))  # the check can fail
+    (out / "edited.json").write_text(json.dumps(edited))
+    r = subprocess.run([clipwb_path(), "eval", "--from-results", str(out / "edited.json"), "--target-recall", "0.9",
+                        "--no-png", "--json", "--out", str(out / "edited")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert same_setting(json.loads(r.stdout)["picks"][1]["setting"], brute_force(edited["runs"], 10, 0.9, "p50"))
+
+
+FRONTIER_BLUE = np.array([64, 133, 191])  # #1f6fb4 at 0.85 opacity over white
+
+
+def frontier_pixels(png):
+    px = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    return int((np.abs(px - FRONTIER_BLUE).max(axis=2) <= 10).sum())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is needed")
+def test_plot_in_chromium(sweep, tmp_path):
+    out = sweep["out"]
+    for name in ["plot.svg", "plot-k1.svg", "plot-k10-build.svg", "plot-k10-size.svg", "plot.png", "plot-k10-size.png"]:
+        assert (out / name).exists(), name
+    assert Image.open(out / "plot.png").size == (1000, 640)  # the PNG rsvg-convert (or Chromium) rendered
+    assert "plot-kK.svg" in sweep["stdout"] and "k=1, k=10" in sweep["stdout"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    b = Browser(tmp_path / "profile")
+    try:
+        b.goto((out / "plot.svg").as_uri())
+        dom = b.js("""({
+            points: document.querySelectorAll('g.point').length,
+            labels: [...document.querySelectorAll('text.label')].map(t => t.textContent),
+            frontiers: [...document.querySelectorAll('polyline.frontier')].map(p => p.dataset.family),
+            xticks: [...document.querySelectorAll('text.xtick')].map(t => t.textContent),
+            title: document.getElementById('title').textContent,
+            subtitle: document.getElementById('subtitle').textContent,
+        })""")
+        at10 = [r for r in sweep["results"]["runs"] if r["k"] == 10]
+        assert dom["points"] == len(at10) + 1  # every setting, plus exact search batched
+        assert len(dom["labels"]) == len(at10) + 1
+        assert "4t sk300" in dom["labels"] and "M8 efc40 ef40" in dom["labels"] and "exact" in dom["labels"]
+        assert sorted(dom["frontiers"]) == ["annoy", "exact", "hnsw"]
+        assert {"0.9", "0.99", "0.999"} <= set(dom["xticks"])
+        assert dom["title"].startswith("Recall@10 vs queries/s")
+        assert "1 thread" in dom["subtitle"] and "batched on 2 threads" in dom["subtitle"]
+        b.screenshot(ARTIFACTS / "eval-plot.png", 1000, 640)
+        seen = frontier_pixels(ARTIFACTS / "eval-plot.png")
+        assert seen > 150, seen
+        # Negative control: the same plot without its frontiers must fail the pixel check.
+        bare = re.sub(r'<polyline class="frontier"[^>]*/>\n', "", (out / "plot.svg").read_text())
+        (tmp_path / "bare.svg").write_text(bare)
+        b.goto((tmp_path / "bare.svg").as_uri())
+        b.screenshot(tmp_path / "bare.png", 1000, 640)
+        assert frontier_pixels(tmp_path / "bare.png") < seen / 10
+    finally:
+        b.close()
+
+
+def serve_stats(catalog):
+    proc = subprocess.Popen([clipwb_path(), "serve", "--catalog", str(catalog), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        m = re.search(r"http://[\d.]+:(\d+)/", proc.stdout.readline())
+        assert m, proc.stderr.read() if proc.poll() is not None else "no URL"
+        with urllib.request.urlopen(m.group(0) + "api/stats", timeout=30) as r:
+            return json.loads(r.read())["index"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_index_config_then_serve(sweep, tmp_path):
+    rec = json.loads((sweep["out"] / "recommendation.json").read_text())
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for f in sorted(SAMPLES.glob("*.jpg"))[:6]:
+        shutil.copy(f, imgs / f.name)
+    cat = tmp_path / "cat"
+    base = [clipwb_path(), "ingest", str(imgs), "--weights", str(TINY), "--catalog", str(cat)]
+    variants = {}
+    for family, setting in [("annoy", {"family": "annoy", "trees": 3, "search_k": 40, "search_k_setting": "40", "seed": 7}),
+                            ("hnsw", {"family": "hnsw", "m": 6, "ef_construction": 30, "ef": 25, "seed": 100}),
+                            ("exact", {"family": "exact"})]:
+        edited = json.loads(json.dumps(rec))
+        cleared = {x: None for x in ["trees", "search_k", "search_k_setting", "m", "ef_construction", "ef", "seed"]}
+        edited["picks"][1]["setting"] = {**edited["picks"][1]["setting"], **cleared, **setting}
+        variants[family] = tmp_path / f"rec-{family}.json"
+        variants[family].write_text(json.dumps(edited))
+    first = subprocess.run(base + ["--index-config", str(sweep["out"] / "recommendation.json")], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "index from" in first.stderr and "(k=10, target recall 0.9, optimize p50)" in first.stderr
+    stats = serve_stats(cat)
+    assert stats["kind"] == rec["picks"][1]["setting"]["family"] and stats["origin"].startswith("recommendation.json k=10")
+    generation = stats["generation"]
+    for family, expect in [("annoy", {"trees": 3, "seed": 7, "search_k": 40}), ("hnsw", {"m": 6, "ef_construction": 30, "ef": 25}),
+                           ("exact", {})]:
+        r = subprocess.run(base + ["--index-config", str(variants[family])], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        stats = serve_stats(cat)
+        assert stats["kind"] == family and all(stats[k] == v for k, v in expect.items()), stats
+        if family != rec["picks"][1]["setting"]["family"] or family == "annoy":
+            assert stats["generation"] > generation and "rebuilding the index" in r.stderr  # another setting: a new index
+        generation = stats["generation"]
+    assert stats["file"] == "exact" and "trees" not in stats
+    # Unreached targets and a wrong k are refused with what to do.
+    none = json.loads(json.dumps(rec))
+    none["picks"][1]["setting"] = None
+    (tmp_path / "none.json").write_text(json.dumps(none))
+    bad = subprocess.run(base + ["--index-config", str(tmp_path / "none.json")], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "nothing to apply" in bad.stderr
+    bad = subprocess.run(base + ["--index-config", str(variants["exact"]), "--index-config-k", "5"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no recommendation for k=5" in bad.stderr
+    bad = subprocess.run(base + ["--index-config", str(variants["exact"]), "--trees", "3"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "leave out --trees" in bad.stderr
