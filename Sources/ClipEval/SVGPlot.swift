@@ -130,11 +130,13 @@ public enum SVGPlot {
             guard !front.isEmpty else { continue }
             s += "<polyline class=\"frontier\" data-family=\"\(f)\" points=\"\(front.map { "\(x($0.recall)),\(y(measure.value($0)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(colors[f]!)\" stroke-width=\"3\" stroke-opacity=\"0.85\"/>\n"
         }
+        var labels = LabelPlacer()
         for p in runs {
             let (px, py, c) = (x(p.recall), y(measure.value(p)), colors[p.family]!)
             let tip = "\(p.parameters): recall \(Report.f(p.recall, 4)), \(tickText(measure.value(p), measure: measure))"
             s += marker(p.family, px, py, fill: c) + "<title>\(esc(tip))</title></g>\n"
-            s += "<text class=\"label\" x=\"\(px + 6)\" y=\"\(py - 5)\" font-size=\"9\" fill=\"\(c)\">\(esc(label(p)))</text>\n"
+            let (lx, ly, anchor) = labels.place(label(p), at: px, py)
+            s += "<text class=\"label\" x=\"\(lx)\" y=\"\(ly)\" text-anchor=\"\(anchor)\" font-size=\"9\" fill=\"\(c)\">\(esc(label(p)))</text>\n"
         }
         if let e = exactBatched {
             let (px, py) = (x(e.recall), y(e.qpsBatched))
@@ -171,6 +173,27 @@ public enum SVGPlot {
         default:
             let star = "M \(x) \(y - 8) L \(x + 2.5) \(y - 2.5) L \(x + 8) \(y - 2.5) L \(x + 3.5) \(y + 1.5) L \(x + 5.5) \(y + 8) L \(x) \(y + 4) L \(x - 5.5) \(y + 8) L \(x - 3.5) \(y + 1.5) L \(x - 8) \(y - 2.5) L \(x - 2.5) \(y - 2.5) Z"
             return "<g class=\"\(cls)\"><path d=\"\(star)\" fill=\"\(fill)\" stroke=\"#222\" stroke-width=\"1.2\"/>"
+        }
+    }
+
+    /// Puts each point's label where it overlaps no label placed before: right-above, right-below, left-above,
+    /// left-below, further up, further down (9-px text, ~5 px per character); the first free spot, else right-above.
+    struct LabelPlacer {
+        var boxes: [(x0: Double, y0: Double, x1: Double, y1: Double)] = []
+
+        mutating func place(_ text: String, at x: Double, _ y: Double) -> (Double, Double, String) {
+            let w = Double(text.count) * 5, h = 9.0
+            let spots: [(Double, Double, String)] = [(x + 6, y - 5, "start"), (x + 6, y + 12, "start"), (x - 6, y - 5, "end"),
+                                                     (x - 6, y + 12, "end"), (x + 6, y - 15, "start"), (x + 6, y + 22, "start")]
+            func box(_ s: (Double, Double, String)) -> (x0: Double, y0: Double, x1: Double, y1: Double) {
+                s.2 == "start" ? (s.0, s.1 - h, s.0 + w, s.1) : (s.0 - w, s.1 - h, s.0, s.1)
+            }
+            let free = spots.first { s in
+                let b = box(s)
+                return !boxes.contains { $0.x0 < b.x1 && b.x0 < $0.x1 && $0.y0 < b.y1 && b.y0 < $0.y1 }
+            } ?? spots[0]
+            boxes.append(box(free))
+            return free
         }
     }
 

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -17,25 +18,8 @@ from PIL import Image
 from conftest import SAMPLES, TINY, clipwb_path
 from test_browser import ARTIFACTS, CHROMIUM, Browser
 
-KS = [1, 10]
-COSTS = {  # the objective's own figure, ties to the lower p50
-    "p50": lambda r: (r["p50_us"],),
-    "qps": lambda r: (-r["qps_batched"], r["p50_us"]),
-    "memory": lambda r: (r["index_resident_bytes"], r["p50_us"]),
-}
-
-
-def brute_force(runs, k, target, objective):
-    reaching = [r for r in runs if r["k"] == k and r["recall"] >= target]
-    return min(reaching, key=COSTS[objective]) if reaching else None
-
-
-def same_setting(pick, run):
-    if pick is None or run is None:
-        return pick is None and run is None
-    keys = {"annoy": ["trees", "search_k"], "hnsw": ["m", "ef_construction", "ef"], "exact": []}[run["family"]]
-    want = dict(run, search_k=run.get("effective_search_k"))
-    return pick["family"] == run["family"] and all(pick.get(x) == want.get(x) for x in keys) and pick["recall"] == run["recall"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval"))
+from check_recommendation import brute_force, same_setting  # noqa: E402  (the brute force `make bench-tuning` uses too)
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +183,38 @@ def test_index_config_then_serve(sweep, tmp_path):
     assert bad.returncode == 2 and "no recommendation for k=5" in bad.stderr
     bad = subprocess.run(base + ["--index-config", str(variants["exact"]), "--trees", "3"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "leave out --trees" in bad.stderr
+
+
+def test_eval_on_a_folder_of_images(tmp_path):
+    """`eval --images` embeds the folder once through the same pipeline as `clipwb embed` (bit-equal rows), caches it
+    by weights sha and file list, and queries with held-out images or with texts."""
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for f in sorted(SAMPLES.glob("*.jpg"))[:10]:
+        shutil.copy(f, imgs / f.name)
+    out = tmp_path / "out"
+    cmd = [clipwb_path(), "eval", "--images", str(imgs), "--weights", str(TINY), "--trees", "2", "--k", "1,5", "--runs", "1",
+           "--no-png", "--out", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "embedded 10 images" in first.stderr and "queries: 1 held-out images" in first.stderr
+    cache = list(out.glob("embeddings-*.npy"))
+    assert len(cache) == 1
+    ref = tmp_path / "ref.npy"
+    subprocess.run([clipwb_path(), "embed", "--weights", str(TINY), "--images", str(imgs), "--normalize", "--out", str(ref)],
+                   check=True, capture_output=True, timeout=300)
+    assert np.array_equal(np.load(cache[0]), np.load(ref))  # one embedding pipeline
+    base, queries = np.load(out / "base.npy"), np.load(out / "queries.npy")
+    assert base.shape == (9, np.load(ref).shape[1]) and queries.shape[0] == 1
+    assert sorted(map(bytes, np.vstack([base, queries]))) == sorted(map(bytes, np.load(ref)))  # a split, nothing lost
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "reused the cached embeddings" in again.stderr
+    (tmp_path / "texts.txt").write_text("a red shoe\na wooden chair\na lamp\n")
+    texts = subprocess.run(cmd + ["--texts", str(tmp_path / "texts.txt")], capture_output=True, text=True, timeout=300)
+    assert texts.returncode == 0 and "reused the cached embeddings" in texts.stderr and "queries: 3 texts" in texts.stderr
+    assert np.load(out / "queries.npy").shape[0] == 3 and np.load(out / "base.npy").shape[0] == 10
+    (imgs / "extra.jpg").write_bytes(sorted(SAMPLES.glob("*.jpg"))[30].read_bytes())
+    changed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert "embedded 11 images" in changed.stderr  # another file list: another cache key
+    bad = subprocess.run([clipwb_path(), "eval", "--images", str(imgs), "--out", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--images needs --weights" in bad.stderr
