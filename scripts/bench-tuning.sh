@@ -15,6 +15,11 @@ DATA=eval/data
 ABO_DIR=${ABO_DIR:-${CLIPWB_SHARED:-../shared}/data/abo-images}
 WEIGHTS=${WEIGHTS:-../wt-zoo/weights/full/vit-b16-seed0-f32.safetensors}
 SETS=${SETS:-abo clustered-100k}
+RUNS=${RUNS:-3}
+# A lighter 100k run for a loaded machine: Q100K=eval/data/clustered-100k-queries200.npy (the first 200), RUNS=1.
+Q100K=${Q100K:-$DATA/clustered-100k-queries.npy}
+K100K=${K100K:-10,100}
+T100K=${T100K:-10,50,100}
 [ -x "$BIN" ] || { echo "no $BIN: run make build-release first" >&2; exit 2; }
 mkdir -p "$DATA" "$OUT"
 
@@ -33,14 +38,16 @@ for set in $SETS; do
     clustered-100k)
         [ -f "$DATA/clustered-100k-base.npy" ] || \
             "$PY" eval/make_clustered.py --n 100000 --queries 1000 --dim 512 --seed 1 --out "$DATA/clustered-100k"
-        "$BIN" eval --vectors "$DATA/clustered-100k-base.npy" --queries "$DATA/clustered-100k-queries.npy" \
-            --trees 10,50,100 --search-k auto,1000,10000 --k 10,100 \
-            --hnsw-m 16 --hnsw-ef-construction 64 --hnsw-ef 10,50,100,200,400 --runs 3 --target-recall 0.9 \
+        [ -f "$Q100K" ] || "$PY" -c "import numpy as np, sys; np.save(sys.argv[2], np.load(sys.argv[1])[:200])" \
+            "$DATA/clustered-100k-queries.npy" "$Q100K"
+        "$BIN" eval --vectors "$DATA/clustered-100k-base.npy" --queries "$Q100K" \
+            --trees "$T100K" --search-k auto,1000,10000 --k "$K100K" \
+            --hnsw-m 16 --hnsw-ef-construction 64 --hnsw-ef 10,50,100,200,400 --runs "$RUNS" --target-recall 0.9 \
             --out "$OUT/$set" ;;
     abo)
         "$BIN" eval --images "$ABO_DIR" --weights "$WEIGHTS" --texts notebooks-export/texts.txt \
             --trees 1,5,10,50 --search-k auto,100,500,2000 --k 1,10,100 \
-            --hnsw-m 8,16 --hnsw-ef-construction 100 --hnsw-ef 10,50,100,200 --runs 3 --target-recall 0.9 \
+            --hnsw-m 8,16 --hnsw-ef-construction 100 --hnsw-ef 10,50,100,200 --runs "$RUNS" --target-recall 0.9 \
             --out "$OUT/$set" ;;
     esac
     echo "== $set: eval took $((SECONDS - t0)) s (wall), load average now $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/$set/wall.txt"
