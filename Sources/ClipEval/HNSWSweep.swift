@@ -32,7 +32,7 @@ extension Sweep {
                 try built!.save(to: path)
                 built = nil
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                let rssBefore = Machine.residentBytes()
+                let rssBefore = Machine.trimmedResidentBytes()
                 let t1 = Clock.now()
                 let ix = try HNSWIndex(path: path, space: HNSWSpace(c.metric), dimension: base.cols)
                 let loadSeconds = Clock.now() - t1

@@ -83,6 +83,17 @@ public enum Machine {
         return f.count > 1 ? (Int(f[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 
+    /// The resident set after returning the heap's free pages to the system (malloc_trim): the baseline an index's
+    /// growth is measured from, so an index cannot hide in pages a freed build left resident.
+    public static func trimmedResidentBytes() -> Int {
+        // glibc's malloc_trim (<malloc.h> is not in Swift's Glibc module), looked up once.
+        if let trim = mallocTrim { _ = trim(0) }
+        return residentBytes()
+    }
+
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim")
+        .map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) }
+
     /// /proc/cpuinfo's first "model name".
     public static func cpuModel() -> String {
         guard let s = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }

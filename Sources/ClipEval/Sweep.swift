@@ -204,7 +204,7 @@ public enum Sweep {
             }
             try built!.write(to: indexPath)
             built = nil
-            let rssBefore = Machine.residentBytes()
+            let rssBefore = Machine.trimmedResidentBytes()
             let t0 = Clock.now()
             // Read into private memory, as `clipwb serve` holds its index.
             let ix = try AnnoyIndex(path: indexPath, metric: c.metric, dimension: base.cols, backing: .privateCopy)
