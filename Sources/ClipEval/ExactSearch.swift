@@ -46,12 +46,18 @@ public struct ExactSearch: Sendable {
         var start = 0
         while start < queries.rows {
             let b = min(batch, queries.rows - start)
-            // scores: [b, n] = Q[start..<start+b, d] · Xᵀ
+            // scores: [b, n] = Q[start..<start+b, d] · Xᵀ; one query: [n] = X[n, d] · q (sgemv streams X once,
+            // where sgemm would pack all of X for a single row).
             queries.data.withUnsafeBufferPointer { q in
                 base.data.withUnsafeBufferPointer { x in
                     scores.withUnsafeMutableBufferPointer { s in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(n), Int32(d), 1,
-                                    q.baseAddress! + start * d, Int32(d), x.baseAddress!, Int32(d), 0, s.baseAddress!, Int32(n))
+                        if b == 1 {
+                            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, x.baseAddress!, Int32(d),
+                                        q.baseAddress! + start * d, 1, 0, s.baseAddress!, 1)
+                        } else {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(n), Int32(d), 1,
+                                        q.baseAddress! + start * d, Int32(d), x.baseAddress!, Int32(d), 0, s.baseAddress!, Int32(n))
+                        }
                     }
                 }
             }
