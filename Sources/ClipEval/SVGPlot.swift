@@ -130,7 +130,7 @@ public enum SVGPlot {
             guard !front.isEmpty else { continue }
             s += "<polyline class=\"frontier\" data-family=\"\(f)\" points=\"\(front.map { "\(x($0.recall)),\(y(measure.value($0)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(colors[f]!)\" stroke-width=\"3\" stroke-opacity=\"0.85\"/>\n"
         }
-        var labels = LabelPlacer()
+        var labels = LabelPlacer(maxX: left + pw + 10)
         for p in runs {
             let (px, py, c) = (x(p.recall), y(measure.value(p)), colors[p.family]!)
             let tip = "\(p.parameters): recall \(Report.f(p.recall, 4)), \(tickText(measure.value(p), measure: measure))"
@@ -177,8 +177,11 @@ public enum SVGPlot {
     }
 
     /// Puts each point's label where it overlaps no label placed before: right-above, right-below, left-above,
-    /// left-below, further up, further down (9-px text, ~5 px per character); the first free spot, else right-above.
+    /// left-below, further up, further down (9-px text, ~5 px per character), never into the legend; the first free
+    /// spot, else the first that fits.
     struct LabelPlacer {
+        /// Labels end before this x (the legend starts there).
+        let maxX: Double
         var boxes: [(x0: Double, y0: Double, x1: Double, y1: Double)] = []
 
         mutating func place(_ text: String, at x: Double, _ y: Double) -> (Double, Double, String) {
@@ -188,10 +191,11 @@ public enum SVGPlot {
             func box(_ s: (Double, Double, String)) -> (x0: Double, y0: Double, x1: Double, y1: Double) {
                 s.2 == "start" ? (s.0, s.1 - h, s.0 + w, s.1) : (s.0 - w, s.1 - h, s.0, s.1)
             }
-            let free = spots.first { s in
+            let fitting = spots.filter { box($0).x1 <= maxX }
+            let free = fitting.first { s in
                 let b = box(s)
                 return !boxes.contains { $0.x0 < b.x1 && b.x0 < $0.x1 && $0.y0 < b.y1 && b.y0 < $0.y1 }
-            } ?? spots[0]
+            } ?? fitting.first ?? spots[2]
             boxes.append(box(free))
             return free
         }
