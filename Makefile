@@ -10,7 +10,7 @@ WEIGHTS ?=
 export CLIPWB_SHARED ?= $(abspath ../shared)
 
 .PHONY: deps venv venv-export build build-release test test-swift test-python test-slurm demo fixtures \
-        reference-full parity parity-resnet parity-zoo bench-weights bench-encoders bench-index loadtest fuzz clean
+        reference-full parity parity-resnet parity-zoo bench-weights bench-encoders bench-index bench-tuning loadtest fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -94,6 +94,12 @@ demo: deps venv build-release
 # Index: clipwb vs Python annoy on 100k × 512 clustered vectors → docs/benchmarks-index.md.
 bench-index: venv build-release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-index.sh
+
+# Issue 13's done-when: eval over Annoy + HNSW + exact on 100k × 512 and on the ABO photos (full-size model), each timed,
+# recommendations for 0.9/0.95/0.99 checked against brute force over the recorded grid (scripts/bench-tuning.sh;
+# WEIGHTS=, SETS=). Figures → docs/benchmarks-index.md.
+bench-tuning: venv build-release
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE nice -n 10 scripts/bench-tuning.sh
 
 # wrk against a live server on loopback, ≤ 30 s of load, then 20 s of hostile clients (scripts/loadtest.sh;
 # WEIGHTS=, DUR=, SLOW=, HOSTILE_SECONDS=). Benchmarks unset the OpenBLAS pins (both sides, this command only).

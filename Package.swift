@@ -51,7 +51,7 @@ let package = Package(
         // The parity stage: reference files, the stage-by-stage verification, its tolerances and verdict.
         .target(name: "ClipParity", dependencies: ["ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed"], swiftSettings: v5),
         .target(name: "ClipSearch", dependencies: [
-            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "AnnoyIndex", "ClipEval",
+            "ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel", "ClipEmbed", "AnnoyIndex", "HNSWIndex", "ClipEval",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .target(name: "ClipServer", dependencies: [

@@ -50,14 +50,15 @@ fi
 step "Ingesting samples/abo into $OUT"
 "$BIN" ingest samples/abo --weights "$MODEL" --catalog "$OUT"
 
-step "Evaluating Annoy settings: text queries (notebooks-export/texts.txt) against the photos"
-"$BIN" embed --weights "$MODEL" --images samples/abo/*.jpg --out "$OUT/eval-base.npy"
-"$BIN" embed --weights "$MODEL" --texts notebooks-export/texts.txt --out "$OUT/eval-queries.npy"
-"$BIN" eval --vectors "$OUT/eval-base.npy" --queries "$OUT/eval-queries.npy" --trees 1,2,5,10,25 --k 1,10 \
-  --out "$OUT/eval"
+step "Evaluating Annoy, HNSW and exact search: text queries (notebooks-export/texts.txt) against the photos"
+"$BIN" eval --images samples/abo --weights "$MODEL" --texts notebooks-export/texts.txt --trees 1,2,5,10,25 \
+  --hnsw-m 8,16 --hnsw-ef 10,50,100 --k 1,10 --target-recall 0.95 --out "$OUT-eval"
 echo
-sed -n '/^| trees/,/^$/p' "$OUT/eval/report.md"
-echo "(report, CSV, JSON and plot.svg in $OUT/eval/; recall is against exact search, so it means something even with random weights)"
+sed -n '/^## Annoy/,/^$/p;/^| trees/,/^$/p' "$OUT-eval/report.md"
+echo "(report, CSV, JSON, plots and recommendation.json in $OUT-eval/; recall is against exact search, so it means something even with random weights)"
+
+step "Applying the recommendation to the catalog (ingest --index-config)"
+"$BIN" ingest samples/abo --weights "$MODEL" --catalog "$OUT" --index-config "$OUT-eval/recommendation.json"
 
 if [ "${SERVE:-1}" = "0" ]; then exit 0; fi
 step "Serving: open http://$HOST:$PORT/ (Ctrl-C stops)"

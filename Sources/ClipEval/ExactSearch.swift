@@ -42,16 +42,22 @@ public struct ExactSearch: Sendable {
         var ids = [[Int32]](repeating: [], count: queries.rows)
         var dists = [[Float]](repeating: [], count: queries.rows)
         let n = base.rows, d = base.cols, kk = min(k, n)
-        var scores = [Float](repeating: 0, count: batch * n)
+        var scores = [Float](repeating: 0, count: min(batch, queries.rows) * n)
         var start = 0
         while start < queries.rows {
             let b = min(batch, queries.rows - start)
-            // scores: [b, n] = Q[start..<start+b, d] · Xᵀ
+            // scores: [b, n] = Q[start..<start+b, d] · Xᵀ; one query: [n] = X[n, d] · q (sgemv streams X once,
+            // where sgemm would pack all of X for a single row).
             queries.data.withUnsafeBufferPointer { q in
                 base.data.withUnsafeBufferPointer { x in
                     scores.withUnsafeMutableBufferPointer { s in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(n), Int32(d), 1,
-                                    q.baseAddress! + start * d, Int32(d), x.baseAddress!, Int32(d), 0, s.baseAddress!, Int32(n))
+                        if b == 1 {
+                            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, x.baseAddress!, Int32(d),
+                                        q.baseAddress! + start * d, 1, 0, s.baseAddress!, 1)
+                        } else {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(n), Int32(d), 1,
+                                        q.baseAddress! + start * d, Int32(d), x.baseAddress!, Int32(d), 0, s.baseAddress!, Int32(n))
+                        }
                     }
                 }
             }
@@ -74,6 +80,15 @@ public struct ExactSearch: Sendable {
         }
         return (ids, dists)
     }
+
+    /// The k nearest base rows of one query (dimension floats), nearest first: one BLAS product [1, d] · Xᵀ.
+    public func search(_ query: UnsafePointer<Float>, k: Int) -> (ids: [Int32], distances: [Float]) {
+        let r = search(Matrix(rows: 1, cols: base.cols, data: Array(UnsafeBufferPointer(start: query, count: base.cols))), k: k, batch: 1)
+        return (r.ids[0], r.distances[0])
+    }
+
+    /// Bytes exact search holds: the vectors it scans and their squared norms.
+    public var memoryBytes: Int { base.rows * base.cols * 4 + norms.count * 4 }
 
     /// The naive twin: every distance in double, full sort. Kernel tests compare against it.
     public func naiveSearch(_ q: [Float], k: Int) -> [Int32] {

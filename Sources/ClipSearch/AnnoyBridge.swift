@@ -1,8 +1,11 @@
-// The catalog's index is an Annoy index (AnnoyIndex, annoylib.h 1.17 layout) with its JSON sidecar,
-// angular metric over the unit embeddings; build, save and load go through here.
+// The catalog's index: an Annoy index (AnnoyIndex, annoylib.h 1.17 layout) with its JSON sidecar (the default),
+// an HNSW graph (hnswlib, cosine space), or exact BLAS search over the embeddings; angular distances over the unit
+// embeddings either way. Build, save and load go through here.
 import AnnoyIndex
 import ClipCore
+import ClipEval
 import Foundation
+import HNSWIndex
 
 /// An Annoy index held in private memory answering `NeighborIndex` queries. Searchers hold per-thread
 /// scratch, so a small pool lends one to each concurrent query.
@@ -30,23 +33,86 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     }
 }
 
+/// An HNSW graph (read into memory by hnswlib's loader) answering `NeighborIndex` queries; hnswlib's search is
+/// thread-safe. ef is fixed at load (the catalog's recorded ef); a query for n results searches with max(ef, n).
+final class HNSWNeighbors: NeighborIndex, @unchecked Sendable {
+    let index: HNSWIndex
+
+    init(_ index: HNSWIndex) { self.index = index }
+
+    var count: Int { index.count }
+    var dimension: Int { index.dimension }
+
+    func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor] {
+        guard query.count == index.dimension else {
+            throw SearchError("index.dimension", "query has dimension \(query.count), the index \(index.dimension)")
+        }
+        let k = min(n, index.count)
+        guard k > 0 else { return [] }
+        var ids: [UInt64] = [], dist: [Float] = []
+        try query.withUnsafeBufferPointer { try index.search($0.baseAddress!, k: k, ids: &ids, distances: &dist) }
+        // hnswlib's cosine distance is 1 − cos; Annoy's angular distance sqrt(2 − 2·cos) = sqrt(2 · (1 − cos)).
+        return zip(ids, dist).map { Neighbor(id: Int($0), distance: max(0, 2 * $1).squareRoot()) }
+    }
+}
+
+/// Exact search over the catalog's embeddings: one BLAS product per query (ClipEval.ExactSearch, the search
+/// `clipwb eval` measures as its exact family), Annoy's angular distance.
+struct ExactIndex: NeighborIndex {
+    let search: ExactSearch
+
+    init(_ vectors: Matrix) { search = ExactSearch(base: vectors, metric: .angular) }
+
+    var count: Int { search.base.rows }
+    var dimension: Int { search.base.cols }
+
+    func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor] {
+        guard query.count == dimension else {
+            throw SearchError("index.dimension", "query has dimension \(query.count), the index \(dimension)")
+        }
+        let k = min(n, count)
+        guard k > 0 else { return [] }
+        let r = query.withUnsafeBufferPointer { search.search($0.baseAddress!, k: k) }
+        return zip(r.ids, r.distances).map { Neighbor(id: Int($0), distance: $1) }
+    }
+}
+
 enum NeighborIndexFiles {
+    /// The index_file name of an exact-search catalog (no file has it).
+    static let exactName = "exact"
+
     /// Builds and writes the index (sidecar first, then the index file, each atomically) and loads it.
     static func buildAndSave(_ vectors: Matrix, parameters: IndexParameters, to path: String, source: String) throws -> any NeighborIndex {
+        switch parameters.kind {
+        case .exact: return ExactIndex(vectors)
+        case .hnsw:
+            let graph = try HNSWIndex(space: .cosine, dimension: vectors.cols, capacity: vectors.rows,
+                                      parameters: HNSWParameters(m: parameters.m, efConstruction: parameters.efConstruction,
+                                                                 seed: Int(truncatingIfNeeded: parameters.seed)))
+            try graph.add(vectors)
+            try graph.save(to: path)
+            return try load(path, parameters: parameters, dimension: vectors.cols)
+        case .annoy: break
+        }
         let threads = min(2, max(1, parameters.trees))
         let built = try AnnoyBuilder.build(vectors, metric: .angular,
                                           options: BuildOptions(trees: parameters.trees, seed: parameters.seed, threads: threads))
         try IndexSidecar(dimension: vectors.cols, metric: .angular, trees: parameters.trees, seed: parameters.seed,
                          threads: threads, items: vectors.rows, source: source).write(for: path)
         try built.write(to: path)
-        return try load(path, dimension: vectors.cols)
+        return try load(path, parameters: parameters, dimension: vectors.cols)
     }
 
     /// Reads the index into private memory, not a mapping: the server outlives its index files, and a
     /// mapped file truncated under it (a `cp` over it) would kill it with SIGBUS. The catalog records the
     /// dimension; the metric is always angular.
-    static func load(_ path: String, dimension: Int) throws -> any NeighborIndex {
-        AnnoyNeighbors(try AnnoyIndex(path: path, metric: .angular, dimension: dimension, backing: .privateCopy))
+    static func load(_ path: String, parameters: IndexParameters, dimension: Int) throws -> any NeighborIndex {
+        if parameters.kind == .hnsw {
+            let graph = try HNSWIndex(path: path, space: .cosine, dimension: dimension)
+            try graph.setEf(parameters.ef)
+            return HNSWNeighbors(graph)
+        }
+        return AnnoyNeighbors(try AnnoyIndex(path: path, metric: .angular, dimension: dimension, backing: .privateCopy))
     }
 
     /// Whether `name` is a companion file (the sidecar) of index file `index`.

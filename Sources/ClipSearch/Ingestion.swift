@@ -149,16 +149,20 @@ public final class Ingestion {
         let state = try catalog.state()
         let recorded = catalog.recordedIndexParameters(state)
         let wanted = options.index ?? recorded ?? IndexParameters()
-        if state.indexCount != state.imageCount || recorded == nil || !recorded!.sameForest(as: wanted) {
-            if let r = recorded, !r.sameForest(as: wanted) {
-                log("rebuilding the index: \(r.trees) → \(wanted.trees) trees, seed \(r.seed) → \(wanted.seed)")
+        if state.indexCount != state.imageCount || recorded == nil || !recorded!.sameIndex(as: wanted) {
+            if let r = recorded, !r.sameIndex(as: wanted) {
+                log("rebuilding the index: \(r.describe) → \(wanted.describe)")
             }
-            log("building the index over \(state.imageCount) images (\(wanted.trees) trees)")
+            log("building the index over \(state.imageCount) images (\(wanted.describe))")
             let vectors = try catalog.loadEmbeddings(state)
             _ = try catalog.commitIndex(vectors: vectors, parameters: wanted)
-        } else if recorded!.searchK != wanted.searchK {
-            log("search_k \(recorded!.searchK) → \(wanted.searchK) (the index itself is unchanged)")
-            try catalog.recordSearchK(wanted.searchK)
+        } else if recorded! != wanted {
+            switch wanted.kind {
+            case .annoy: log("search_k \(recorded!.searchK) → \(wanted.searchK) (the index itself is unchanged)")
+            case .hnsw: log("ef \(recorded!.ef) → \(wanted.ef) (the index itself is unchanged)")
+            case .exact: break
+            }
+            try catalog.recordQueryParameters(wanted)
         }
         let after = try catalog.state()
         summary.total = after.imageCount

@@ -75,10 +75,11 @@ public final class SearchService: @unchecked Sendable {
             throw SearchError("catalog.model-mismatch", "the catalog's embeddings have dimension \(state.meta["dimension"] ?? "none") but the model gives \(embedder.dimension); serve it with the weights it was built with (\(state.meta["weights"] ?? "unknown"))")
         }
         try catalog.removeOrphans()
-        let loaded = try catalog.loadIndex(state)
+        let vectors = try catalog.loadEmbeddings(state)
+        let loaded = try catalog.loadIndex(state, vectors: vectors)
         parameters = loaded?.parameters ?? IndexParameters()
         searchK = override ?? parameters.searchK
-        snapshot = Snapshot(index: loaded, vectors: try catalog.loadEmbeddings(state))
+        snapshot = Snapshot(index: loaded, vectors: vectors)
         worker = InferenceWorker(embedder: embedder)
         rebuilds = Rebuilder()
         if state.indexCount != state.imageCount { scheduleRebuild() }

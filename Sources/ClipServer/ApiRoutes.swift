@@ -86,13 +86,24 @@ struct ApiRoutes: Sendable {
         return [
             "count": service.count, "indexed": service.indexedCount, "rebuilding": service.isRebuilding,
             "model": ["name": service.embedder.modelName, "dimension": service.embedder.dimension],
-            "index": ["metric": "angular", "trees": service.parameters.trees, "seed": service.parameters.seed,
-                      "search_k": service.searchK,
-                      "generation": service.indexGeneration, "file": meta["index_file"].map { $0 as Any } ?? NSNull()],
+            "index": indexStats(meta),
             "batching": ["text_batches": service.worker.textBatches, "texts_encoded": service.worker.textsEncoded,
                          "image_batches": service.worker.imageBatches, "images_encoded": service.worker.imagesEncoded,
                          "max_batch": service.worker.maxTextBatch],
         ]
+    }
+
+    /// The index in use: its kind and only that kind's parameters, where the setting came from.
+    func indexStats(_ meta: [String: String]) -> [String: Any] {
+        let p = service.parameters
+        var out: [String: Any] = ["kind": p.kind.rawValue, "metric": "angular", "generation": service.indexGeneration,
+                                  "file": meta["index_file"].map { $0 as Any } ?? NSNull(), "origin": p.origin]
+        switch p.kind {
+        case .annoy: out.merge(["trees": p.trees, "seed": p.seed, "search_k": service.searchK]) { $1 }
+        case .hnsw: out.merge(["m": p.m, "ef_construction": p.efConstruction, "ef": p.ef, "seed": p.seed]) { $1 }
+        case .exact: break
+        }
+        return out
     }
 
     func imageFile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

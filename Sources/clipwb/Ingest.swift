@@ -2,6 +2,7 @@
 // (SQLite rows, embedding shards, Annoy index). Incremental by content hash, resumable after a kill.
 import ArgumentParser
 import ClipCore
+import ClipEval
 import ClipSearch
 import ClipWeights
 import Foundation
@@ -41,6 +42,12 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Annoy search_k the server queries with (-1: Annoy's default, results × trees). Default: the catalog's, or -1. Recorded without a rebuild.")
     var searchK: Int?
 
+    @Option(name: .customLong("index-config"), help: "recommendation.json from `clipwb eval --target-recall`: build the index it recommends (Annoy trees, seed, search_k; HNSW M, ef_construction, seed, ef; or exact search, no index). Replaces --trees/--seed/--search-k.")
+    var indexConfig: String?
+
+    @Option(name: .customLong("index-config-k"), help: "With --index-config: which k's recommendation to apply (default: the file's default_k, 10 when it was swept).")
+    var indexConfigK: Int?
+
     @Option(help: "Images per encoder batch.")
     var batchSize = 16
 
@@ -53,6 +60,10 @@ struct Ingest: AsyncParsableCommand {
     func validate() throws {
         if let trees, trees < 1 { throw ValidationError("--trees must be at least 1 (10 is a good start)") }
         if let searchK, searchK < 1 && searchK != -1 { throw ValidationError("--search-k must be -1 (Annoy's default) or at least 1") }
+        if indexConfig != nil && (trees != nil || seed != nil || searchK != nil) {
+            throw ValidationError("--index-config sets the whole index; leave out --trees, --seed and --search-k (or drop --index-config)")
+        }
+        if indexConfigK != nil && indexConfig == nil { throw ValidationError("--index-config-k goes with --index-config FILE") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every must be at least 1") }
         if (embeddings == nil) == folders.isEmpty {
@@ -75,10 +86,16 @@ struct Ingest: AsyncParsableCommand {
             var options = IngestOptions()
             options.batchSize = batchSize
             options.commitEvery = commitEvery
-            if trees != nil || seed != nil || searchK != nil {
+            if let indexConfig {
+                options.index = try Self.recommended(indexConfig, k: indexConfigK, dimension: embedder.dimension)
+            } else if trees != nil || seed != nil || searchK != nil {
                 let current = cat.recordedIndexParameters(try cat.state()) ?? IndexParameters()
-                options.index = IndexParameters(trees: trees ?? current.trees, seed: seed ?? current.seed,
-                                                searchK: searchK ?? current.searchK)
+                // --trees/--seed/--search-k are Annoy's: they make (or keep) an Annoy index.
+                var p = IndexParameters(trees: trees ?? current.trees, seed: seed ?? current.seed,
+                                        searchK: searchK ?? (current.kind == .annoy ? current.searchK : -1))
+                p.origin = "ingest " + [trees.map { "--trees \($0)" }, seed.map { "--seed \($0)" }, searchK.map { "--search-k \($0)" }]
+                    .compactMap { $0 }.joined(separator: " ")
+                options.index = p
             }
             // Log lines first clear the progress bar's line when stderr is a terminal.
             let clear = isatty(2) != 0 ? "\r\u{1B}[K" : ""
@@ -93,6 +110,41 @@ struct Ingest: AsyncParsableCommand {
             }
             if json { try printJSON(summary) } else { printSummary(summary) }
         }
+    }
+
+    /// The catalog index a recommendation.json asks for at k, explained on stderr.
+    static func recommended(_ path: String, k: Int?, dimension: Int) throws -> IndexParameters {
+        let rec: Recommendation
+        do { rec = try JSONStyle.decoder().decode(Recommendation.self, from: Data(RegularFile.contents(path))) } catch let e as DecodingError {
+            throw SearchError("index-config.format", "'\(path)' is not a recommendation.json from `clipwb eval --target-recall` (\(e)); make one with `clipwb eval … --target-recall 0.95`")
+        }
+        let kk = k ?? rec.defaultK
+        guard let pick = rec.pick(k: kk) else {
+            throw SearchError("index-config.k", "'\(path)' has no recommendation for k=\(kk); it has k=\(rec.picks.map { String($0.k) }.joined(separator: ", ")): pass one with --index-config-k")
+        }
+        guard rec.metric == "angular" else {
+            throw SearchError("index-config.metric", "'\(path)' was measured with the \(rec.metric) metric; the catalog searches by angular distance (cosine): re-run `clipwb eval --metric angular`")
+        }
+        guard let setting = pick.setting else {
+            throw SearchError("index-config.unreached", "'\(path)': no setting reached recall \(rec.targetRecall) at k=\(kk) (best \(String(format: "%.4f", pick.bestRecall))), so there is nothing to apply; re-run eval with a wider sweep or a lower --target-recall")
+        }
+        let origin = "\(URL(fileURLWithPath: path).lastPathComponent) k=\(kk), recall ≥ \(rec.targetRecall), \(rec.optimize.rawValue)"
+        let p = try IndexParameters(recommended: setting, origin: origin)
+        stderrLine("index from \(path) (k=\(kk), target recall \(rec.targetRecall), optimize \(rec.optimize.rawValue)): \(p.describe)"
+                   + (p.kind == .annoy ? ", search_k \(p.searchK)" : p.kind == .hnsw ? ", ef \(p.ef)" : "")
+                   + String(format: " (measured recall@%d %.4f on %d × %d)", kk, setting.recall, rec.items, rec.dimension))
+        if rec.dimension != dimension {
+            stderrLine("note: it was measured on \(rec.dimension)-dimensional vectors; this model's embeddings have \(dimension) dimensions, so its figures may not carry over")
+        }
+        switch p.kind {
+        case .annoy:
+            stderrLine("note: search_k \(p.searchK) is what the first \(kk) results were measured with; the server's ranked list then holds about \(p.searchK) candidates, so pages past them are empty (ingest --search-k 1001×trees or -1 for deep paging)")
+        case .hnsw:
+            stderrLine("note: the server asks hnswlib for up to 1,001 results (stable paging), which searches with max(ef, 1001): recall is at least what was measured, latency higher")
+        case .exact:
+            stderrLine("note: exact search builds no index; the server scans all embeddings with BLAS per query (the eval's exact family)")
+        }
+        return p
     }
 
     /// The manifest `embed merge` writes beside the embeddings (EMBEDDINGS.json), when there is one, must

@@ -24,9 +24,10 @@ private func message(_ body: () throws -> Void) -> String? {
     func exactSearchMatchesItsNaiveTwin(metric: Metric) {
         let base = vectors(700, 33, seed: 1), q = vectors(12, 33, seed: 2)
         let exact = ExactSearch(base: base, metric: metric)
-        let got = exact.search(q, k: 7, batch: 5)
+        let got = exact.search(q, k: 7, batch: 5), one = exact.search(q, k: 7, batch: 1)  // sgemm, and sgemv per query
         for i in 0..<q.rows {
             #expect(got.ids[i] == exact.naiveSearch(Array(q.row(i)), k: 7))
+            #expect(one.ids[i] == got.ids[i])
         }
     }
 
@@ -88,22 +89,31 @@ private func message(_ body: () throws -> Void) -> String? {
         try NPY.write(vectors(30, 16, seed: 4), to: dir + "/q.npy")
         let c = SweepConfig(base: dir + "/base.npy", queries: dir + "/q.npy", groundTruth: nil, metric: .angular,
                             trees: [1, 4], searchKs: [-1, 400], ks: [1, 10], seed: 5, buildThreads: [1, 2],
-                            queryThreads: 2, out: dir + "/out", commit: "test", buildConfiguration: "debug")
+                            queryThreads: 2, out: dir + "/out", commit: "test", buildConfiguration: "debug", runs: 2)
         let r = try Sweep.run(c, progress: false)
         try Report.writeAll(r, to: c.out)
-        #expect(r.runs.count == 8)
+        #expect(r.runs.count == 10 && r.runs.filter { $0.family == "exact" }.count == 2)
+        #expect(r.runs.allSatisfy { $0.runs == 2 && $0.p50UsBest <= $0.p50Us && $0.qpsSingleBest >= $0.qpsSingle })
+        // 30 queries: too few for a p99.
+        #expect(r.runs.allSatisfy { $0.p99Us == nil } && r.p99Note != nil)
+        #expect(r.runs.filter { $0.family == "exact" }.allSatisfy { $0.recall == 1 && $0.indexResidentBytes == 800 * 16 * 4 + 800 * 4 })
+        #expect(r.environment?.cpuModel.isEmpty == false && r.environment?.loadAverageStart.count == 3 && r.environment?.commit == "test")
         // Exhaustive search_k on one tree finds every true neighbour.
         #expect(r.runs.filter { $0.searchK == 400 && $0.trees == 4 }.allSatisfy { $0.recall > 0.9 })
-        #expect(r.runs.allSatisfy { $0.recall >= 0 && $0.recall <= 1 && $0.p50Us > 0 && $0.buildSeconds.count == 2 })
-        for f in ["results.json", "results.csv", "report.md", "plot.svg", "plot-k1.svg", "ground_truth.npy", r.runs[0].rawIds, r.runs[0].rawTimesUs] {
+        #expect(r.runs.filter { $0.family == "annoy" }.allSatisfy { $0.recall >= 0 && $0.recall <= 1 && $0.p50Us > 0 && $0.buildSeconds.count == 2 })
+        for f in ["results.json", "results.csv", "report.md", "plot.svg", "plot-k1.svg", "plot-k10-build.svg", "plot-k1-size.svg",
+                  "ground_truth.npy", r.runs[0].rawIds, r.runs[0].rawTimesUs] {
             #expect(FileManager.default.fileExists(atPath: c.out + "/" + f), "missing \(f)")
         }
+        // Raw times: one column per run.
+        #expect(try NPY.readMatrix(c.out + "/" + r.runs[0].rawTimesUs).cols == 2)
         let svg = try String(contentsOfFile: c.out + "/plot.svg", encoding: .utf8)
-        #expect(svg.contains("<polyline") && svg.contains("exact (BLAS)") && svg.contains("4 trees"))
+        #expect(svg.contains("class=\"frontier\" data-family=\"annoy\"") && svg.contains("exact (BLAS, 1 thread)") && svg.contains(">4t sk400<"))
+        #expect(svg.contains(">0.99<") && svg.contains("batched on 2 threads"))
         let csv = try String(contentsOfFile: c.out + "/results.csv", encoding: .utf8)
-        #expect(csv.split(separator: "\n").count == 9)
+        #expect(csv.split(separator: "\n").count == 11)
         let back = try JSONStyle.decoder().decode(SweepResult.self, from: Data(contentsOf: URL(fileURLWithPath: c.out + "/results.json")))
-        #expect(back.runs.count == 8 && back.config.commit == "test")
+        #expect(back.runs.count == 10 && back.config.commit == "test")
     }
 
     @Test func sweepRunsHNSWBesideAnnoy() throws {
@@ -117,7 +127,7 @@ private func message(_ body: () throws -> Void) -> String? {
         let r = try Sweep.run(c, progress: false)
         try Report.writeAll(r, to: c.out)
         let h = r.runs.filter { $0.family == "hnsw" }, a = r.runs.filter { $0.family == "annoy" }
-        #expect(h.count == 8 && a.count == 2)
+        #expect(h.count == 8 && a.count == 2 && r.runs.count == 12)
         #expect(h.allSatisfy { $0.trees == nil && $0.searchK == nil && $0.m != nil && $0.ef != nil && $0.buildSeconds["1"] != nil && $0.indexBytes > 0 && $0.p50Us > 0 })
         #expect(a.allSatisfy { $0.m == nil && $0.trees == 2 })
         #expect(h.filter { $0.ef == 100 && $0.m == 8 }.allSatisfy { $0.recall > 0.9 })
@@ -130,7 +140,7 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect((json["exact"] as! [String: Any])["family"] as? String == "exact")
         #expect((json["config"] as! [String: Any])["hnsw"] != nil)
         let svg = try String(contentsOfFile: c.out + "/plot.svg", encoding: .utf8)
-        #expect(svg.contains("HNSW M8 efc50") && svg.contains("2 trees"))
+        #expect(svg.contains(">M8 efc50 ef100<") && svg.contains("data-family=\"hnsw\"") && svg.contains(">2t sk20<"))
         let md = try String(contentsOfFile: c.out + "/report.md", encoding: .utf8)
         #expect(md.contains("| M | ef_construction | k | ef |"))
     }

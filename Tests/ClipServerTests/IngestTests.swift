@@ -92,7 +92,7 @@ import Testing
 
         let rebuilt = try ingest(cat, images, IndexParameters(trees: 3, seed: 42))
         state = try cat.state()
-        #expect(rebuilt.contains { $0.contains("10 → 3 trees") })
+        #expect(rebuilt.contains { $0.contains("Annoy, 10 trees, seed 42 → Annoy, 3 trees, seed 42") })
         #expect(state.indexGeneration == 2)
         #expect(cat.recordedIndexParameters(state)?.trees == 3)
 
@@ -114,5 +114,43 @@ import Testing
             #expect(index?["search_k"] as? Int == 7)
             #expect(index?["trees"] as? Int == 3)
         }
+    }
+
+    /// Exact search and HNSW as the catalog's index: built (or, for exact, no file), served, shown in /api/stats, and
+    /// re-ingesting with another kind changes the index.
+    @Test func exactAndHNSWIndexesAreServed() async throws {
+        let (cat, _, images) = try Fixtures.catalog(count: 12)
+        let vectors = try cat.loadEmbeddings(try cat.state())
+        let truth = try ExactNeighbors(vectors).nearest(to: Array(vectors.row(3)), n: 12).map(\.id)
+
+        var exact = IndexParameters(kind: .exact)
+        exact.origin = "test exact"
+        let toExact = try ingest(cat, images, exact)
+        var state = try cat.state()
+        #expect(toExact.contains { $0.contains("→ exact search (no index)") } && state.indexGeneration == 2)
+        #expect(state.meta["index_file"] == "exact" && cat.recordedIndexParameters(state)?.kind == .exact)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cat.indexDirectory).isEmpty)  // the Annoy file is gone
+        let served = try SearchService(catalog: cat, embedder: Fixtures.embedder)
+        #expect(try served.similar(to: 3, offset: 0, limit: 11).results.map(\.id) == Array(truth.dropFirst()))
+        try await withServer(served) { client in
+            let index = try await client.execute(uri: "/api/stats", method: .get).object["index"] as? [String: Any]
+            #expect(index?["kind"] as? String == "exact" && index?["origin"] as? String == "test exact" && index?["trees"] == nil)
+        }
+
+        let graph = IndexParameters(kind: .hnsw, seed: 100, m: 8, efConstruction: 50, ef: 20)
+        _ = try ingest(cat, images, graph)
+        state = try cat.state()
+        #expect(state.indexGeneration == 3 && cat.recordedIndexParameters(state)?.kind == .hnsw)
+        let hnsw = try SearchService(catalog: cat, embedder: Fixtures.embedder)
+        // 12 items, ef ≥ 12: the graph search is exhaustive.
+        #expect(try hnsw.similar(to: 3, offset: 0, limit: 11).results.map(\.id) == Array(truth.dropFirst()))
+        try await withServer(hnsw) { client in
+            let index = try await client.execute(uri: "/api/stats", method: .get).object["index"] as? [String: Any]
+            #expect(index?["kind"] as? String == "hnsw" && index?["m"] as? Int == 8 && index?["ef"] as? Int == 20)
+        }
+        _ = try ingest(cat, images, IndexParameters(kind: .hnsw, seed: 100, m: 8, efConstruction: 50, ef: 40))
+        #expect(try cat.state().indexGeneration == 3 && cat.recordedIndexParameters(try cat.state())?.ef == 40)  // ef: no rebuild
+        _ = try ingest(cat, images, IndexParameters(trees: 4, seed: 42))
+        #expect(try cat.state().indexGeneration == 4 && cat.recordedIndexParameters(try cat.state())?.kind == .annoy)
     }
 }

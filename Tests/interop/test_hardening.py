@@ -200,7 +200,7 @@ def test_reingest_with_other_trees_rebuilds_the_index(tmp_path):
     subprocess.run(base, check=True, capture_output=True, timeout=120)
     again = subprocess.run(base + ["--trees", "3"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "rebuilding the index: 10 → 3 trees" in again.stderr
+    assert "rebuilding the index: Annoy, 10 trees, seed 42 → Annoy, 3 trees, seed 42" in again.stderr
     same = subprocess.run(base, capture_output=True, text=True, timeout=120)
     assert "rebuilding" not in same.stderr and "building the index" not in same.stderr
     bad = subprocess.run(base + ["--search-k", "0"], capture_output=True, text=True, timeout=120)
