@@ -94,12 +94,11 @@ extension SearchService {
             let old = current()
             let snap: Snapshot
             if rec.id == old.vectors.rows {
-                snap = Snapshot(index: old.index, vectors: Matrix(rows: old.vectors.rows + 1, cols: old.vectors.cols,
-                                                                  data: old.vectors.data + v.data))
+                snap = Snapshot(index: old.index, vectors: old.vectors.appending(v))
             } else {
                 // Another writer (`clipwb ingest`) committed rows since this snapshot: take them all, so
                 // the id answered here is searchable at once.
-                snap = Snapshot(index: old.index, vectors: try catalog.loadEmbeddings(try catalog.state()))
+                snap = Snapshot(index: old.index, vectors: try catalog.mapEmbeddings(try catalog.state()))
             }
             install(snap)
             return AddedImage(id: rec.id, sha256: sha, width: p.width, height: p.height, created: true,
@@ -114,8 +113,8 @@ extension SearchService {
         rebuilds.trigger { [self] in
             do {
                 let state = try catalog.state()
-                let vectors = try catalog.loadEmbeddings(state)
-                let loaded = try catalog.commitIndex(vectors: vectors, parameters: parameters)
+                let vectors = try catalog.mapEmbeddings(state)
+                let loaded = try catalog.commitIndex(vectors: vectors.matrix(), parameters: parameters)
                 // Keep rows added after `state` was read (they stay in the exact tail).
                 let now = current()
                 install(Snapshot(index: loaded, vectors: now.vectors.rows >= vectors.rows ? now.vectors : vectors))
