@@ -32,8 +32,10 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
 
 enum NeighborIndexFiles {
     /// Builds and writes the index (sidecar first, then the index file, each atomically) and loads it.
-    static func buildAndSave(_ vectors: Matrix, parameters: IndexParameters, to path: String, source: String) throws -> any NeighborIndex {
-        let threads = min(2, max(1, parameters.trees))
+    /// `threads` nil: min(2, trees), as ingestion builds it.
+    static func buildAndSave(_ vectors: Matrix, parameters: IndexParameters, to path: String, source: String,
+                             threads: Int? = nil) throws -> any NeighborIndex {
+        let threads = threads ?? min(2, max(1, parameters.trees))
         let built = try AnnoyBuilder.build(vectors, metric: .angular,
                                           options: BuildOptions(trees: parameters.trees, seed: parameters.seed, threads: threads))
         try IndexSidecar(dimension: vectors.cols, metric: .angular, trees: parameters.trees, seed: parameters.seed,

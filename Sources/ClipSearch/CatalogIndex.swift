@@ -33,10 +33,11 @@ public struct LoadedIndex: Sendable {
 
 extension Catalog {
     /// Builds an index over `vectors` (ids 0 ..< rows), writes it and commits it as the catalog's index.
-    public func commitIndex(vectors: Matrix, parameters: IndexParameters) throws -> LoadedIndex {
+    /// `threads` nil: min(2, trees) build threads (the forest depends on the count; the sidecar records it).
+    public func commitIndex(vectors: Matrix, parameters: IndexParameters, threads: Int? = nil) throws -> LoadedIndex {
         let file = "index-\(Self.stamp()).ann"
         let index = try NeighborIndexFiles.buildAndSave(vectors, parameters: parameters, to: indexDirectory + "/" + file,
-                                                        source: "clipwb catalog \(directory)")
+                                                        source: "clipwb catalog \(directory)", threads: threads)
         let (old, generation): (String?, Int) = try db.write { db in
             let meta = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('index_file', 'index_generation')")
             var old: String?
