@@ -313,7 +313,8 @@ def main():
         del base
         print("recall", res["similar_recall_at_16"], flush=True)
         photos = sorted(Path(a.photo).glob("*.jpg"))
-        res["addition"] = addition_and_rebuild(srv, token, photos[-1], a.n)
+        added_before = json.loads(get(srv.url + "/api/stats")[1])["count"] - a.n  # a reused catalog's earlier additions
+        res["addition"] = addition_and_rebuild(srv, token, photos[-1 - added_before], a.n)
         print(json.dumps(res["addition"], indent=1), flush=True)
         res["rss_end"] = status(srv.proc.pid)
     finally:

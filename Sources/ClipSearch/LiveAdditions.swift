@@ -112,13 +112,16 @@ extension SearchService {
     }
 
     /// Rebuilds the index over all committed embeddings and swaps it in. The rebuild runs on this one thread
-    /// at a low CPU priority (nice 10 for this thread alone; Linux nice values are per thread), so requests keep
+    /// at a low CPU priority (nice + 10 for this thread alone; Linux nice values are per thread), so requests keep
     /// the other cores and win the shared one: at a million items a rebuild takes minutes, and with both
     /// cores building, searches waited behind it (p99 593 ms, `make bench-scale`). One build thread makes
     /// another forest than ingestion's two (equally good; the sidecar records the count).
     func scheduleRebuild() {
         rebuilds.trigger { [self] in
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)  // who 0: the calling thread, on Linux
+            // who 0: the calling thread, on Linux; 10 above the process's own nice (a server started under
+            // `nice` keeps its requests ahead of its rebuild too).
+            let which = __priority_which_t(PRIO_PROCESS.rawValue)
+            _ = setpriority(which, 0, min(19, getpriority(which, 0) + 10))
             do {
                 let state = try catalog.state()
                 let vectors = try catalog.mapEmbeddings(state)
