@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 VENV_EXPORT := .venv-export
+VENV_MILVUS := .venv-milvus
 SWIFT_DEBUG := .build/debug/clipwb
 SWIFT_RELEASE := .build/release/clipwb
 FULL_DIR := weights/full
@@ -10,7 +11,8 @@ WEIGHTS ?=
 export CLIPWB_SHARED ?= $(abspath ../shared)
 
 .PHONY: deps venv venv-export build build-release test test-swift test-python test-slurm demo fixtures \
-        reference-full parity parity-resnet parity-zoo bench-weights bench-encoders bench-index bench-tuning loadtest fuzz clean
+        reference-full parity parity-resnet parity-zoo bench-weights bench-encoders bench-index bench-tuning bench-scale test-milvus \
+        loadtest fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -34,6 +36,12 @@ $(VENV_EXPORT)/.stamp: notebooks-export/requirements.txt
 	touch $@
 venv-export: $(VENV_EXPORT)/.stamp
 
+# pymilvus + milvus-lite for `make test-milvus` only (≈ 450 MB with pandas, pyarrow, grpcio, faiss-cpu).
+$(VENV_MILVUS)/.stamp: notebooks-export/requirements-milvus.txt
+	$(PY) -m venv $(VENV_MILVUS)
+	$(VENV_MILVUS)/bin/pip install -q --disable-pip-version-check -r notebooks-export/requirements-milvus.txt
+	touch $@
+
 build: deps
 	swift build
 build-release: deps
@@ -54,6 +62,12 @@ test-slurm: deps venv
 	scripts/slurm/install.sh
 	$(if $(SLURM_SKIP_BUILD),,swift build --product clipwb)
 	CLIPWB=$(SWIFT_DEBUG) $(VENV)/bin/python -m pytest -q Tests/interop/test_slurm.py
+
+# `clipwb export --format npy+jsonl` loaded into Milvus (milvus-lite, in-process) with pymilvus: Milvus's top ids
+# equal clipwb's exact search. Not in `make test`: its venv is ≈ 450 MB (docs/scaling.md).
+test-milvus: deps $(VENV_MILVUS)/.stamp
+	swift build --product clipwb
+	CLIPWB=$(SWIFT_DEBUG) $(VENV_MILVUS)/bin/python -m pytest -q Tests/milvus
 
 fixtures: venv-export
 	scripts/make-fixtures.sh
@@ -100,6 +114,13 @@ bench-index: venv build-release
 # WEIGHTS=, SETS=). Figures → docs/benchmarks-index.md.
 bench-tuning: venv build-release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE nice -n 10 scripts/bench-tuning.sh
+
+# A million-item catalog (N=, DUR=, WEIGHTS= a 512-wide model, default the full-size ViT-B/16 or B/32): index
+# build, ingest, serve cold start and RSS, search latency at 1 and 16 connections, recall@16 against exact,
+# a live addition and the rebuild under load → docs/benchmarks-scale.md (scripts/bench-scale.sh). ~20 minutes.
+bench-scale: venv build-release
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-scale.sh
+	$(PY) scripts/merge_benchmarks.py
 
 # wrk against a live server on loopback, ≤ 30 s of load, then 20 s of hostile clients (scripts/loadtest.sh;
 # WEIGHTS=, DUR=, SLOW=, HOSTILE_SECONDS=). Benchmarks unset the OpenBLAS pins (both sides, this command only).

@@ -2,7 +2,7 @@
 import pathlib
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
-ORDER = ["weights", "encoders", "encoders-zoo", "index", "server"]
+ORDER = ["weights", "encoders", "encoders-zoo", "index", "server", "scale"]
 INTRO = """# Benchmarks
 
 Every figure below was produced by the `make` target named in its section, on this project's 2-core

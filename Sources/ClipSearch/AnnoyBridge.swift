@@ -7,7 +7,7 @@ import ClipEval
 import Foundation
 import HNSWIndex
 
-/// An Annoy index held in private memory answering `NeighborIndex` queries. Searchers hold per-thread
+/// An Annoy index (mapped) answering `NeighborIndex` queries. Searchers hold per-thread
 /// scratch, so a small pool lends one to each concurrent query.
 final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     let index: AnnoyIndex
@@ -82,7 +82,9 @@ enum NeighborIndexFiles {
     static let exactName = "exact"
 
     /// Builds and writes the index (sidecar first, then the index file, each atomically) and loads it.
-    static func buildAndSave(_ vectors: Matrix, parameters: IndexParameters, to path: String, source: String) throws -> any NeighborIndex {
+    /// `threads` nil: min(2, trees), as ingestion builds it.
+    static func buildAndSave(_ vectors: Matrix, parameters: IndexParameters, to path: String, source: String,
+                             threads: Int? = nil, backing: MappedFile.Backing = .privateCopy) throws -> any NeighborIndex {
         switch parameters.kind {
         case .exact: return ExactIndex(vectors)
         case .hnsw:
@@ -91,28 +93,31 @@ enum NeighborIndexFiles {
                                                                  seed: Int(truncatingIfNeeded: parameters.seed)))
             try graph.add(vectors)
             try graph.save(to: path)
-            return try load(path, parameters: parameters, dimension: vectors.cols)
+            return try load(path, parameters: parameters, dimension: vectors.cols, backing: backing)
         case .annoy: break
         }
-        let threads = min(2, max(1, parameters.trees))
+        let threads = threads ?? min(2, max(1, parameters.trees))
         let built = try AnnoyBuilder.build(vectors, metric: .angular,
                                           options: BuildOptions(trees: parameters.trees, seed: parameters.seed, threads: threads))
         try IndexSidecar(dimension: vectors.cols, metric: .angular, trees: parameters.trees, seed: parameters.seed,
                          threads: threads, items: vectors.rows, source: source).write(for: path)
         try built.write(to: path)
-        return try load(path, parameters: parameters, dimension: vectors.cols)
+        return try load(path, parameters: parameters, dimension: vectors.cols, backing: backing)
     }
 
-    /// Reads the index into private memory, not a mapping: the server outlives its index files, and a
-    /// mapped file truncated under it (a `cp` over it) would kill it with SIGBUS. The catalog records the
-    /// dimension; the metric is always angular.
-    static func load(_ path: String, parameters: IndexParameters, dimension: Int) throws -> any NeighborIndex {
+    /// An Annoy index read into private memory (`.privateCopy`: the server outlives its index file, and a
+    /// mapped file truncated under it, e.g. by a `cp` over it, would kill it with SIGBUS), or mapped as Annoy
+    /// does (`.mapping`, `serve --map-index`: a million-item index starts without being read, replicas on one
+    /// host share its pages; the catalog writes every index file under a fresh name and never rewrites one in
+    /// place). HNSW graphs are read by hnswlib into memory. The metric is always angular.
+    static func load(_ path: String, parameters: IndexParameters, dimension: Int,
+                     backing: MappedFile.Backing = .privateCopy) throws -> any NeighborIndex {
         if parameters.kind == .hnsw {
             let graph = try HNSWIndex(path: path, space: .cosine, dimension: dimension)
             try graph.setEf(parameters.ef)
             return HNSWNeighbors(graph)
         }
-        return AnnoyNeighbors(try AnnoyIndex(path: path, metric: .angular, dimension: dimension, backing: .privateCopy))
+        return AnnoyNeighbors(try AnnoyIndex(path: path, metric: .angular, dimension: dimension, backing: backing))
     }
 
     /// Whether `name` is a companion file (the sidecar) of index file `index`.

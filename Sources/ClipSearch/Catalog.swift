@@ -25,13 +25,18 @@ public struct NewImage: Sendable {
 public final class Catalog: Sendable {
     public let directory: String
     let db: CatalogDatabase
+    /// How a loaded Annoy index is held: read into private memory (default: a server survives its index file
+    /// being truncated under it, issue 12), or mapped (`serve --map-index`: a million-item index starts without
+    /// being read and replicas share its pages, but a file truncated under the server raises SIGBUS).
+    public let indexBacking: MappedFile.Backing
 
     public var shardsDirectory: String { directory + "/shards" }
     public var indexDirectory: String { directory + "/index" }
     public var uploadsDirectory: String { directory + "/uploads" }
 
     /// Opens `directory`; with `create`, makes it (and its database) if missing.
-    public init(directory: String, create: Bool) throws {
+    public init(directory: String, create: Bool, mapIndex: Bool = false) throws {
+        indexBacking = mapIndex ? .mapping : .privateCopy
         let dir = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
         self.directory = dir
         let fm = FileManager.default
@@ -90,7 +95,7 @@ public final class Catalog: Sendable {
         try NPY.write(embeddings, to: shardsDirectory + "/" + file)
         let now = ISO8601DateFormatter().string(from: Date())
         return try db.write { db in
-            let first = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images") ?? 0
+            let first = try CatalogDatabase.imageCount(db)
             var out: [ImageRecord] = []
             for (i, im) in images.enumerated() {
                 let rec = ImageRecord(id: first + i, root: im.root, path: im.path, sha256: im.sha256,
@@ -104,30 +109,37 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// All committed embeddings, [imageCount, dimension], checked against the database.
-    public func loadEmbeddings(_ state: CatalogState) throws -> Matrix {
+    /// All committed embeddings, [imageCount, dimension], checked against the database, in one matrix.
+    public func loadEmbeddings(_ state: CatalogState) throws -> Matrix { try mapEmbeddings(state).matrix() }
+
+    /// All committed embeddings, checked against the database, with every shard file mapped (not read).
+    public func mapEmbeddings(_ state: CatalogState) throws -> EmbeddingStore {
         let dim = Int(state.meta["dimension"] ?? "") ?? 0
-        var data: [Float] = []
-        data.reserveCapacity(state.imageCount * dim)
+        var segments: [EmbeddingSegment] = []
         var next = 0
         for s in state.shards {
             guard s.firstID == next else {
                 throw inconsistent("shard '\(s.file)' starts at id \(s.firstID), expected \(next)")
             }
-            let m: Matrix
-            do { m = try NPY.readMatrix(shardsDirectory + "/" + s.file) } catch let e as ClipwbError {
+            let npy: NPYFile
+            do {
+                npy = try NPYFile(path: shardsDirectory + "/" + s.file)
+                guard npy.descr == NPYDType.float32.rawValue, !npy.fortranOrder, npy.shape.count == 2 else {
+                    throw CoreError("npy.dtype", "it holds \(npy.descr) \(npy.shape), not a C-order float32 matrix")
+                }
+            } catch let e as ClipwbError {
                 throw inconsistent("embeddings shard '\(s.file)' cannot be read: \(e.message)")
             }
-            guard m.rows == s.rows, m.cols == dim else {
-                throw inconsistent("shard '\(s.file)' is \(m.rows)×\(m.cols), the database says \(s.rows)×\(dim)")
+            guard npy.shape[0] == s.rows, npy.shape[1] == dim else {
+                throw inconsistent("shard '\(s.file)' is \(npy.shape[0])×\(npy.shape[1]), the database says \(s.rows)×\(dim)")
             }
-            data += m.data
+            segments.append(EmbeddingSegment(npy: npy, rows: s.rows, cols: dim))
             next += s.rows
         }
         guard next == state.imageCount else {
             throw inconsistent("the shards hold \(next) embeddings for \(state.imageCount) images")
         }
-        return Matrix(rows: next, cols: dim, data: data)
+        return EmbeddingStore(segments: segments, cols: dim)
     }
 
     func inconsistent(_ what: String) -> SearchError {

@@ -84,7 +84,7 @@ final class CatalogDatabase: Sendable {
 
     func state() throws -> CatalogState {
         try read { db in
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images") ?? 0
+            let count = try Self.imageCount(db)
             let shards = try Row.fetchAll(db, sql: "SELECT file, first_id, rows FROM shards ORDER BY first_id").map {
                 ShardRecord(file: $0["file"], firstID: $0["first_id"], rows: $0["rows"])
             }
@@ -114,6 +114,12 @@ final class CatalogDatabase: Sendable {
 
     func id(forDigest sha: String) throws -> Int? {
         try read { db in try Int.fetchOne(db, sql: "SELECT id FROM images WHERE sha256 = ?", arguments: [sha]) }
+    }
+
+    /// Ids are dense (0 ..< count, assigned in commit order, never deleted), so the count is the largest id
+    /// plus one: a lookup in the primary key, where COUNT(*) scans a million rows.
+    static func imageCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id) + 1, 0) FROM images") ?? 0
     }
 
     static func record(_ r: Row) -> ImageRecord {

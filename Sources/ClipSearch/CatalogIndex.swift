@@ -114,10 +114,12 @@ public struct LoadedIndex: Sendable {
 extension Catalog {
     /// Builds an index over `vectors` (ids 0 ..< rows), writes it and commits it as the catalog's index. Exact
     /// search writes no file: its "index" is the embeddings, and the name `exact` stands for it.
-    public func commitIndex(vectors: Matrix, parameters: IndexParameters) throws -> LoadedIndex {
+    /// `threads` nil: min(2, trees) build threads (the forest depends on the count; the sidecar records it).
+    public func commitIndex(vectors: Matrix, parameters: IndexParameters, threads: Int? = nil) throws -> LoadedIndex {
         let file = parameters.kind == .exact ? NeighborIndexFiles.exactName : "index-\(Self.stamp()).\(parameters.kind == .hnsw ? "hnsw" : "ann")"
         let index = try NeighborIndexFiles.buildAndSave(vectors, parameters: parameters, to: indexDirectory + "/" + file,
-                                                        source: "clipwb catalog \(directory)")
+                                                        source: "clipwb catalog \(directory)", threads: threads,
+                                                        backing: indexBacking)
         let (old, generation): (String?, Int) = try db.write { db in
             let meta = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('index_file', 'index_generation')")
             var old: String?
@@ -160,7 +162,7 @@ extension Catalog {
             }
             index = ExactIndex(Matrix(rows: state.indexCount, cols: all.cols, data: Array(all.data.prefix(state.indexCount * all.cols))))
         } else {
-            do { index = try NeighborIndexFiles.load(indexDirectory + "/" + file, parameters: params, dimension: dim) } catch let e as ClipwbError {
+            do { index = try NeighborIndexFiles.load(indexDirectory + "/" + file, parameters: params, dimension: dim, backing: indexBacking) } catch let e as ClipwbError {
                 throw inconsistent("its index '\(file)' cannot be loaded: \(e.message)")
             }
         }

@@ -35,25 +35,30 @@ public struct ExactNeighbors: NeighborIndex {
         guard query.count == vectors.cols else {
             throw SearchError("index.dimension", "query has dimension \(query.count), the index \(vectors.cols)")
         }
-        var qn: Float = 0
-        for v in query { qn += v * v }
-        qn = qn.squareRoot()
-        var scored: [Neighbor] = []
-        scored.reserveCapacity(vectors.rows)
-        vectors.data.withUnsafeBufferPointer { d in
-            for r in 0..<vectors.rows {
-                var dot: Float = 0, nn: Float = 0
-                for c in 0..<vectors.cols {
-                    let x = d[r * vectors.cols + c]
-                    dot += x * query[c]
-                    nn += x * x
-                }
-                let denom = nn.squareRoot() * qn
-                let cos = denom > 0 ? dot / denom : 0
-                scored.append(Neighbor(id: r, distance: max(0, 2 - 2 * cos).squareRoot()))
-            }
-        }
-        scored.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
-        return Array(scored.prefix(n))
+        return vectors.data.withUnsafeBufferPointer { exactNeighbors($0, cols: vectors.cols, query: query, n: n, firstID: 0) }
     }
+}
+
+/// The `n` rows of `values` ([rows, cols], row-major) nearest to `query` by angular distance, nearest
+/// first (ties by id); row r is id `firstID + r`.
+func exactNeighbors(_ values: UnsafeBufferPointer<Float>, cols: Int, query: [Float], n: Int, firstID: Int) -> [Neighbor] {
+    var qn: Float = 0
+    for v in query { qn += v * v }
+    qn = qn.squareRoot()
+    let rows = values.count / cols
+    var scored: [Neighbor] = []
+    scored.reserveCapacity(rows)
+    for r in 0..<rows {
+        var dot: Float = 0, nn: Float = 0
+        for c in 0..<cols {
+            let x = values[r * cols + c]
+            dot += x * query[c]
+            nn += x * x
+        }
+        let denom = nn.squareRoot() * qn
+        let cos = denom > 0 ? dot / denom : 0
+        scored.append(Neighbor(id: firstID + r, distance: max(0, 2 - 2 * cos).squareRoot()))
+    }
+    scored.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
+    return Array(scored.prefix(n))
 }

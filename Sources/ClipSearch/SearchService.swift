@@ -9,10 +9,10 @@ import Foundation
 /// Everything a search reads, replaced as a whole.
 final class Snapshot: Sendable {
     let index: LoadedIndex?
-    /// All committed embeddings; rows ≥ index.count are searched exactly.
-    let vectors: Matrix
+    /// All committed embeddings (mapped, plus rows added since start); rows ≥ index.count are searched exactly.
+    let vectors: EmbeddingStore
 
-    init(index: LoadedIndex?, vectors: Matrix) {
+    init(index: LoadedIndex?, vectors: EmbeddingStore) {
         self.index = index
         self.vectors = vectors
     }
@@ -75,11 +75,11 @@ public final class SearchService: @unchecked Sendable {
             throw SearchError("catalog.model-mismatch", "the catalog's embeddings have dimension \(state.meta["dimension"] ?? "none") but the model gives \(embedder.dimension); serve it with the weights it was built with (\(state.meta["weights"] ?? "unknown"))")
         }
         try catalog.removeOrphans()
-        let vectors = try catalog.loadEmbeddings(state)
-        let loaded = try catalog.loadIndex(state, vectors: vectors)
+        // exact search reads the embeddings it searches; Annoy and HNSW leave them mapped (EmbeddingStore)
+        let loaded = try catalog.loadIndex(state)
         parameters = loaded?.parameters ?? IndexParameters()
         searchK = override ?? parameters.searchK
-        snapshot = Snapshot(index: loaded, vectors: vectors)
+        snapshot = Snapshot(index: loaded, vectors: try catalog.mapEmbeddings(state))
         worker = InferenceWorker(embedder: embedder)
         rebuilds = Rebuilder()
         if state.indexCount != state.imageCount { scheduleRebuild() }
@@ -121,7 +121,7 @@ public final class SearchService: @unchecked Sendable {
         guard id >= 0, id < snap.vectors.rows else {
             throw SearchError("image.not-found", "there is no image with id \(id) (ids run from 0 to \(snap.vectors.rows - 1))")
         }
-        return try page(for: Array(snap.vectors.row(id)), offset: offset, limit: limit, excluding: id)
+        return try page(for: snap.vectors.row(id), offset: offset, limit: limit, excluding: id)
     }
 
     /// A query vector → one page of hits, best first.
@@ -138,7 +138,12 @@ public final class SearchService: @unchecked Sendable {
         // its candidate set does not grow with the page number and pages never overlap or skip.
         let want = min(SearchLimits.maxResults + 1 + (excluding == nil ? 0 : 1), snap.vectors.rows)
         var hits = try snap.index?.index.nearest(to: query, n: want, searchK: searchK) ?? []
-        if snap.vectors.rows > snap.indexedCount { hits += try tail(snap, query, n: want) }
+        if snap.vectors.rows > snap.indexedCount {
+            guard query.count == snap.vectors.cols else {
+                throw SearchError("index.dimension", "query has dimension \(query.count), the catalog \(snap.vectors.cols)")
+            }
+            hits += snap.vectors.nearest(to: query, n: want, from: snap.indexedCount)
+        }
         hits.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
         if let excluding { hits.removeAll { $0.id == excluding } }
         let pageHits = Array(hits.dropFirst(offset).prefix(limit))
@@ -148,15 +153,6 @@ public final class SearchService: @unchecked Sendable {
         }
         let more = hits.count > offset + limit && offset + limit < SearchLimits.maxResults
         return SearchPage(offset: offset, limit: limit, results: results, hasMore: more)
-    }
-
-    /// Exact search over the rows the index does not cover yet.
-    private func tail(_ snap: Snapshot, _ query: [Float], n: Int) throws -> [Neighbor] {
-        let first = snap.indexedCount
-        let rows = snap.vectors.rows - first
-        let part = Matrix(rows: rows, cols: snap.vectors.cols,
-                          data: Array(snap.vectors.data[(first * snap.vectors.cols)...]))
-        return try ExactNeighbors(part).nearest(to: query, n: n).map { Neighbor(id: $0.id + first, distance: $0.distance) }
     }
 
     /// Decodes uploaded bytes on a global queue (not the event loops), then embeds them on the

@@ -10,6 +10,8 @@ struct PageModel {
     var heading: String?
     /// Shown beside the heading for image → image searches.
     var queryImage: String?
+    /// The query image's file is not on disk (placeholder instead).
+    var queryImageAbsent = false
     var hits: [SearchHit] = []
     var hasMore = false
     var link: (Int) -> String = { "/?page=\($0)" }
@@ -51,7 +53,10 @@ struct PageRenderer: Sendable {
         var s = "<main>"
         if let h = m.heading {
             s += "<div class=\"heading\">"
-            if let qi = m.queryImage { s += "<img class=\"query\" src=\"\(qi)\" alt=\"query image\">" }
+            if let qi = m.queryImage {
+                s += m.queryImageAbsent ? "<span class=\"query missing\" role=\"img\" aria-label=\"query image (no file)\">no file</span>"
+                                        : "<img class=\"query\" src=\"\(qi)\" alt=\"query image\">"
+            }
             s += "<h1>\(esc(h))</h1><span class=\"page-no\">page \(m.page)</span></div>"
         }
         if m.hits.isEmpty {
@@ -62,15 +67,31 @@ struct PageRenderer: Sendable {
             return s + "<section class=\"notice\" id=\"empty\"><p>\(msg)</p></section></main>"
         }
         s += "<ol class=\"grid\" id=\"results\" start=\"\((m.page - 1) * 16 + 1)\">"
+        let absent = absentFiles(m.hits.map(\.id))
         for h in m.hits {
+            let thumb = absent.contains(h.id)
+                ? "<div class=\"thumb missing\" role=\"img\" aria-label=\"no image file for \(esc(h.path))\"><span>no image file</span></div>"
+                : "<a class=\"thumb\" href=\"/images/\(h.id)\"><img src=\"/images/\(h.id)\" loading=\"lazy\" alt=\"\(esc(h.path))\" width=\"\(h.width)\" height=\"\(h.height)\"></a>"
             let score = h.score.isNaN ? "" : "<span class=\"score\" title=\"cosine similarity\">\(String(format: "%.3f", h.score))</span>"
             s += """
-            <li class="result" data-id="\(h.id)"><a class="thumb" href="/images/\(h.id)"><img src="/images/\(h.id)" loading="lazy" alt="\(esc(h.path))" width="\(h.width)" height="\(h.height)"></a>
+            <li class="result" data-id="\(h.id)">\(thumb)
             <div class="meta">\(score)<a class="similar" href="/similar/\(h.id)">similar</a></div><div class="name" title="\(esc(h.path))">#\(h.id) · \(esc(h.path))</div></li>
             """
         }
         s += "</ol>" + pagination(m) + "</main>"
         return s
+    }
+
+    /// The ids among `ids` whose image file is not a regular file on disk — rows ingested from embeddings
+    /// alone (synthetic names, photos stored elsewhere) or a file removed since: the page shows a
+    /// placeholder there, not a broken image.
+    func absentFiles(_ ids: [Int]) -> Set<Int> {
+        guard let recs = try? service.catalog.images(ids: ids) else { return [] }
+        return Set(ids.filter { id in
+            guard let r = recs[id] else { return true }
+            let attrs = try? FileManager.default.attributesOfItem(atPath: service.catalog.filePath(of: r))
+            return attrs?[.type] as? FileAttributeType != .typeRegular
+        })
     }
 
     func pagination(_ m: PageModel) -> String {
@@ -120,6 +141,8 @@ struct PageRenderer: Sendable {
     .result{background:var(--card);border:1px solid var(--line);border-radius:12px;overflow:hidden;display:flex;flex-direction:column;transition:box-shadow .15s}
     .result:hover{box-shadow:0 6px 20px rgba(0,0,0,.08)}
     .thumb{display:block;position:relative;aspect-ratio:1;overflow:hidden;background:#fff;border-bottom:1px solid #f0eee9}.thumb img{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;padding:8px}
+    .thumb.missing{display:flex;align-items:center;justify-content:center;background:repeating-linear-gradient(45deg,#f4f3ef,#f4f3ef 10px,#eceae4 10px,#eceae4 20px);color:var(--muted);font-size:13px}
+    .heading .query.missing{display:inline-flex;align-items:center;justify-content:center;width:56px;height:56px;border-radius:8px;border:1px dashed var(--line);color:var(--muted);font-size:11px}
     .meta{display:flex;justify-content:space-between;align-items:center;padding:8px 10px 0}
     .score{font:600 13px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef3ea;color:#2d6a1f;padding:2px 8px;border-radius:999px}
     .similar{font-size:13px;font-weight:600;color:var(--accent);text-decoration:none;margin-left:auto}.similar:hover{text-decoration:underline}

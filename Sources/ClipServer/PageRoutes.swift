@@ -38,6 +38,7 @@ struct PageRoutes: Sendable {
             var model = PageModel(page: page)
             model.heading = "Images similar to #\(id)"
             model.queryImage = "/images/\(id)"
+            model.queryImageAbsent = renderer.absentFiles([id]).contains(id)
             (model.hits, model.hasMore) = (r.results, r.hasMore)
             model.link = { "/similar/\(id)?page=\($0)" }
             return html(renderer.render(model))

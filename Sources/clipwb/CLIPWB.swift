@@ -17,7 +17,7 @@ struct CLIPWB: AsyncParsableCommand {
         version: ClipwbVersion.string,
         subcommands: [
             Doctor.self, Convert.self, Inspect.self, Tokenize.self, Preprocess.self, Embed.self, Verify.self,
-            IndexCommand.self, Eval.self, Ingest.self, Serve.self, Benchmark.self, CheckHDF5.self,
+            IndexCommand.self, Eval.self, Ingest.self, Export.self, Serve.self, Benchmark.self, CheckHDF5.self,
         ]
     )
 

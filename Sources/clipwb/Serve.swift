@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Annoy search_k for queries, instead of the one the catalog records (`ingest --search-k`); -1 is Annoy's default.")
     var searchK: Int?
 
+    @Flag(help: "Map the Annoy index instead of reading it into memory: a million-item index starts at once and replicas on one host share its pages, but replacing the index file in place under the server (a `cp` over it) then kills it with SIGBUS (docs/scaling.md).")
+    var mapIndex = false
+
     @Option(help: "Bearer token that enables POST /api/images (default: $CLIPWB_TOKEN).")
     var token: String?
 
@@ -52,7 +55,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let cat = try Catalog(directory: catalog, create: false)
+            let cat = try Catalog(directory: catalog, create: false, mapIndex: mapIndex)
             let meta = try cat.state().meta
             guard let path = weights ?? meta["weights"] else {
                 throw SearchError("catalog.no-model", "the catalog records no weights (was ingestion ever run?); pass --weights")
