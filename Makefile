@@ -95,9 +95,10 @@ parity-resnet: venv-export build-release
 parity-zoo: deps venv-export build-release
 	scripts/parity-zoo.sh
 
-# Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md (ViT-B/32) and
-# docs/benchmarks-encoders-zoo.md (full-depth ViT-B/16, ViT-L/14, open_clip ViT-H-14; BENCH_MODELS=, MODEL_ROUNDS=,
-# MODEL_REPS=, BENCH_B32=0: scripts/bench-encoders.sh), merged into docs/benchmarks.md.
+# Our encoders against PyTorch (2 threads each), interleaved → docs/benchmarks-encoders.md (ViT-B/32),
+# docs/benchmarks-encoders-zoo.md (full-depth ViT-B/16, ViT-L/14, open_clip ViT-H-14) and
+# docs/benchmarks-encoders-resnet.md (OpenAI RN50, RN50x4; BENCH_MODELS=, MODEL_ROUNDS=, MODEL_REPS=, BENCH_B32=0:
+# scripts/bench-encoders.sh), merged into docs/benchmarks.md.
 bench-encoders: deps venv-export build-release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/bench-encoders.sh
 	$(PY) scripts/merge_benchmarks.py

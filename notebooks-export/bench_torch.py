@@ -206,10 +206,15 @@ def load_library_model(library, name, weights):
         if library == "openai":
             from clip.model import CLIP
             c = dict(f["config"].attrs) if "config" in f else None
-            keys = ("embed_dim", "image_resolution", "vision_layers", "vision_width", "vision_patch_size",
-                    "context_length", "vocab_size", "transformer_width", "transformer_heads", "transformer_layers")
+            keys = ("embed_dim", "image_resolution", "vision_width", "context_length", "vocab_size",
+                    "transformer_width", "transformer_heads", "transformer_layers")
+            kwargs = {k: int(c[k]) for k in keys}
+            if "resnet_layers" in c:  # a ModifiedResNet: vision_layers is the Bottlenecks per stage, no patch size
+                kwargs.update(vision_layers=tuple(int(n) for n in c["resnet_layers"]), vision_patch_size=None)
+            else:
+                kwargs.update(vision_layers=int(c["vision_layers"]), vision_patch_size=int(c["vision_patch_size"]))
             with torch.device("meta"):
-                model = CLIP(**{k: int(c[k]) for k in keys})
+                model = CLIP(**kwargs)
         else:
             import open_clip
             from open_clip.model import CLIP as OpenClipCLIP
@@ -221,6 +226,8 @@ def load_library_model(library, name, weights):
         for k in names:
             if k in own:
                 own.pop(k).data.copy_(torch.from_numpy(np.asarray(f["state_dict"][k][...], dtype=np.float32)))
+        for k in [k for k in own if k.endswith("num_batches_tracked")]:  # BatchNorm's counter, unused in eval mode
+            own.pop(k).data.zero_()
         missing = [k for k in own if not k.endswith("attn_mask")]
         if missing:
             sys.exit(f"error: {weights} lacks {missing[:5]} for {library} {name}")
@@ -280,6 +287,15 @@ def resumed_rounds(logs, label):
     return [found[key] for key in sorted(found)]
 
 
+def sgemm_peak(clipwb, images, env):
+    """OpenBLAS's sgemm peak (2048³, 2 threads) as `clipwb benchmark encoders --sgemm` measures it, with the
+    committed tiny ResNet fixture as the (negligible) model."""
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "weights", "zoo", "rn-tiny.h5")
+    out, _ = run_with_rss([clipwb, "benchmark", "encoders", "--weights", fixture, "--images", images,
+                           "--images-only", "--reps", "1", "--sgemm"], env)
+    return json.loads(out)["sgemm_gflops"]
+
+
 def run_with_rss(cmd, env=None):
     """Runs cmd under GNU time; returns (stdout, peak RSS MiB)."""
     p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env)
@@ -318,7 +334,10 @@ def models_drive(args):
         rounds = {k: [] for k in sides}
         rss = {k: [] for k in sides}
         prior = resumed_rounds(args.resume_log, label)
+        sgemm = []  # OpenBLAS's 2048³ sgemm GFLOP/s, measured at the start of every new round (same load)
         for r in range(args.rounds):
+            if not args.no_new_rounds:
+                sgemm.append(sgemm_peak(args.clipwb, args.images, env))
             for side in order[r % 3:] + order[:r % 3]:
                 if args.no_new_rounds and not (r < len(prior) and side in prior[r]):
                     continue
@@ -327,8 +346,9 @@ def models_drive(args):
                     rounds[side].append(dict(image_b1=[b1], image_b16=[b16]))
                     rss[side].append(peak)
                     continue
+                load = open("/proc/loadavg").read().split()[0]
                 out, peak = run_with_rss(sides[side], env)
-                rounds[side].append(json.loads(out))
+                rounds[side].append({**json.loads(out), "load": load})
                 rss[side].append(peak)
                 print(f"bench-encoders: {label} round {r + 1}/{args.rounds} {side}: b1 "
                       f"{statistics.median(rounds[side][-1]['image_b1']):.2f} s, b16 "
@@ -336,7 +356,7 @@ def models_drive(args):
                       file=sys.stderr, flush=True)
         results.append(dict(label=label, library=library, name=name, h5=h5, st32=st32, st16=st16,
                             sizes={k: os.path.getsize(p) for k, p in (("h5", h5), ("st32", st32), ("st16", st16))},
-                            rounds=rounds, rss=rss, commands=sides,
+                            rounds=rounds, rss=rss, commands=sides, sgemm=sgemm,
                             gflop=rounds["ours f32"][0].get("image_gflop")))
         write_models_report(args, results, doctor, tk, cpu, load_before, started)  # after each model: partial runs count
 
@@ -344,7 +364,8 @@ def models_drive(args):
 def write_models_report(args, results, doctor, tk, cpu, load_before, started):
     core = next((" ".join(l.split()) for l in doctor.splitlines() if "kernels" in l), "?")
     blas = next((" ".join(l.split()) for l in doctor.splitlines() if l.startswith("BLAS:")), "")
-    L = ["## Encoders at larger sizes: ViT-B/16, ViT-L/14, open_clip ViT-H-14 (`make bench-encoders`)", "",
+    peak = statistics.median(g for m in results for g in m.get("sgemm", [])) if any(m.get("sgemm") for m in results) else None
+    L = [f"## {args.title} (`make bench-encoders`)", "",
          (f"Assembled on {started:%Y-%m-%d %H:%M} UTC from the rounds logged by earlier runs (--resume-log "
           f"{' '.join(args.resume_log or [])}); " if args.no_new_rounds else
           f"{started:%Y-%m-%d %H:%M} UTC; 1-minute load average {load_before} at the start, "
@@ -365,9 +386,14 @@ def write_models_report(args, results, doctor, tk, cpu, load_before, started):
          f"; one process per side per round, the order of the three sides rotated every round; {args.reps} timed "
          f"repetition(s) per process after a warm-up call; images/s from the median of all repetitions. 16 photos of `{args.images}` (the first by name). Peak RSS: "
          "GNU time's maximum resident set of each process (load + warm-up + timings), the largest over the rounds; "
-         "ours maps the weight file, so its pages count in full.", "",
+         "ours maps the weight file, so its pages count in full." + (
+             f" OpenBLAS's sgemm peak (2048³, 2 threads), measured before every round: "
+             + ", ".join(f"{g:.0f}" for m in results for g in m.get("sgemm", []))
+             + f" GFLOP/s, median **{peak:.0f}**; the GFLOP/s columns are the model's multiply-adds × 2 (the same "
+             "for both sides) × images/s, with their fraction of that median." if peak else ""), "",
          "| model | weights | side | batch 1 images/s | ratio vs PyTorch | batch 16 images/s | ratio vs PyTorch | "
-         "peak RSS MiB | RSS vs PyTorch |", "|---|---|---|---|---|---|---|---|---|"]
+         "peak RSS MiB | RSS vs PyTorch |" + (" GFLOP/s b1 (of peak) | GFLOP/s b16 (of peak) |" if peak else ""),
+         "|---|---|---|---|---|---|---|---|---|" + ("---|---|" if peak else "")]
     for m in results:
         def ips(side, key, n):
             return n / statistics.median(v for r in m["rounds"][side] for v in r[key])
@@ -376,13 +402,18 @@ def write_models_report(args, results, doctor, tk, cpu, load_before, started):
             b1, b16, r = ips(side, "image_b1", 1), ips(side, "image_b16", 16), max(m["rss"][side])
             size = m["sizes"]["h5" if side == "PyTorch" else "st32" if side == "ours f32" else "st16"] / 2**20
             ratio = lambda a, b: "" if side == "PyTorch" else f"**{a / b:.2f}×**"
+            g = m.get("gflop")
+            flops = (f" {g * b1:.0f} ({g * b1 / peak:.0%}) | {g * b16:.0f} ({g * b16 / peak:.0%}) |" if peak and g
+                     else " | |" if peak else "")
             L.append(f"| {m['label']} | {size:,.0f} MiB | {side} | {b1:.2f} | {ratio(b1, t1)} | {b16:.2f} | "
-                     f"{ratio(b16, t16)} | {r:,.0f} | {'' if side == 'PyTorch' else f'{r / tr:.2f}×'} |")
-    L += ["", "Per-round figures (images/s at batch 16, median of the round's repetitions; peak RSS MiB):", ""]
+                     f"{ratio(b16, t16)} | {r:,.0f} | {'' if side == 'PyTorch' else f'{r / tr:.2f}×'} |" + flops)
+    L += ["", "Per-round figures (images/s at batch 16, median of the round's repetitions; peak RSS MiB; the 1-minute "
+          "load average when the process started):", ""]
     for m in results:
         for side in ("ours f32", "ours f16 direct", "PyTorch"):
             L.append(f"- {m['label']}, {side}: " + ", ".join(
-                f"{16 / statistics.median(r['image_b16']):.2f} ({rs:,.0f})" for r, rs in zip(m["rounds"][side], m["rss"][side])))
+                f"{16 / statistics.median(r['image_b16']):.2f} ({rs:,.0f} MiB" + (f", load {r['load']})" if "load" in r else ")")
+                for r, rs in zip(m["rounds"][side], m["rss"][side])))
     L += ["", "Commands (one round; `scripts/bench-encoders.sh`, `make bench-encoders`):", "", "```"]
     for m in results:
         for side, cmd in m["commands"].items():
@@ -428,6 +459,8 @@ def main():
     m.add_argument("--rounds", type=int, default=3)
     m.add_argument("--reps", type=int, default=2)
     m.add_argument("--out", required=True)
+    m.add_argument("--title", default="Encoders at larger sizes: ViT-B/16, ViT-L/14, open_clip ViT-H-14",
+                   help="the section's heading")
     m.add_argument("--no-new-rounds", action="store_true",
                    help="with --resume-log: report the logged rounds only, run nothing")
     m.add_argument("--resume-log", action="append", metavar="LOG",

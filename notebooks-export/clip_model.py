@@ -63,10 +63,10 @@ def _integer(value):
 
 def build_random_model(seed, tiny, layers=None, overrides=(), arch="ViT-B/32"):
     """clip.model.CLIP(**config) under torch.manual_seed(seed): OpenAI's init, then the constants randomised (and
-    for a ResNet its BatchNorms, zoo_common.randomize_batchnorm). layers sets both towers' depth (a ResNet: that
+    for a ResNet its BatchNorms, zoo_common.condition_resnet). layers sets both towers' depth (a ResNet: that
     many Bottlenecks per stage); overrides ([(path, value)], zoo_common.parse_overrides) set CLIP arguments."""
     from clip.model import CLIP
-    from zoo_common import randomize_batchnorm
+    from zoo_common import condition_resnet
     config = dict(TINY_CONFIG if tiny else OPENAI_CONFIGS[arch])
     resnet = is_resnet(config)
     if layers is not None:
@@ -84,7 +84,7 @@ def build_random_model(seed, tiny, layers=None, overrides=(), arch="ViT-B/32"):
     model = CLIP(**config)
     randomize_constant_parameters(model)
     if resnet:
-        randomize_batchnorm(model.visual, config["image_resolution"])
+        condition_resnet(model.visual, config["image_resolution"])
     return model.float().eval(), config
 
 

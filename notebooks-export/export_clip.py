@@ -82,7 +82,9 @@ def parse_args(argv):
     p.add_argument("--arch", default="ViT-B/32", choices=list(OPENAI_CONFIGS),
                    help="openai --random-init architecture (default ViT-B/32): clip.model.CLIP with the arguments "
                         "build_model infers from OpenAI's checkpoint of that name (RN50 … RN50x64: ModifiedResNet, "
-                        "BatchNorm statistics randomised too)")
+                        "conditioned on 8 photos of samples/abo: filters in the span of their inputs' principal "
+                        "directions, BatchNorm statistics from that pass, gains and biases random; see "
+                        "zoo_common.condition_resnet)")
     p.add_argument("--tiny", action="store_true",
                    help="openai --random-init: a small configuration for test fixtures with the patch size, "
                         "resolution, context length and vocabulary of ViT-B/32: " +

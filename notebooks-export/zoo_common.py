@@ -61,16 +61,79 @@ def randomize_constant_tensors(model):
                 param.add_((GAIN_STD if c != 0 else BIAS_STD) * torch.randn_like(param))
 
 
-def randomize_batchnorm(visual, resolution, images=4):
-    """A ModifiedResNet's BatchNorm2d layers (openai/CLIP and open_clip alike), seeded by the caller's torch RNG.
+CALIBRATION_PHOTOS = 8        # ABO photos the ResNet conditioning pass sees (condition_resnet)
+CALIBRATION_PATCHES = 4096    # input patches sampled per convolution for its principal directions
+VARIANCE_KEPT = 0.99          # a convolution's random filters live in the input directions carrying this much variance
+SAMPLES_ABO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "abo")
 
-    Gains become 1 + 0.1·N, except each Bottleneck's bn3 (both libraries' inits zero it, so every block starts as
-    the identity): 0.25·(1 + 0.1·N). Zero would switch the residual branches off; a full gain makes the random
-    tower chaotic (float16 rounding alone then moves PyTorch's own RN50 image embeddings to cosine 0.984; with
-    0.25, 0.99996). Biases become 0.05·N. The running statistics come from the tower's own train-mode pass over
-    smooth noise pixels of std 1 (cumulative averages), so activations stay O(1) through every stage, and are then perturbed
-    per channel: mean + 0.1·σ·N, var·exp(0.2·N) (always positive). A port that ignored or mixed up any of the
-    four tensors of any layer then gives different embeddings."""
+
+def calibration_photos(resolution, count=CALIBRATION_PHOTOS, folder=SAMPLES_ABO):
+    """count ABO photos from the repository (every 25th name from the 4th, sorted), resized (shortest side, bicubic),
+    centre-cropped and normalised with OpenAI's mean/std: [count, 3, resolution, resolution]."""
+    from PIL import Image
+    from torchvision import transforms
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith((".jpg", ".jpeg", ".png")))[3::25][:count]
+    if not names:
+        raise ExportError(f"no calibration photos in {folder!r} (the ResNet export calibrates on samples/abo)")
+    t = transforms.Compose([
+        transforms.Resize(resolution, interpolation=transforms.InterpolationMode.BICUBIC),
+        transforms.CenterCrop(resolution), transforms.ToTensor(),
+        transforms.Normalize((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))])
+    batch = []
+    for n in names:
+        with Image.open(os.path.join(folder, n)) as im:
+            batch.append(t(im.convert("RGB")))
+    return torch.stack(batch)
+
+
+def _filters_in_input_span(conv, x):
+    """Project each random filter of conv onto the principal directions of its input patches that carry
+    VARIANCE_KEPT of their variance, keeping each filter's norm (forward pre-hook of condition_resnet)."""
+    k, s, p = conv.kernel_size, conv.stride, conv.padding
+    positions = x.shape[0] * ((x.shape[2] + 2 * p[0] - k[0]) // s[0] + 1) * ((x.shape[3] + 2 * p[1] - k[1]) // s[1] + 1)
+    step = max(1, int((positions / CALIBRATION_PATCHES) ** 0.5))  # subsample positions on a coarser grid
+    # patches: [N, in·kh·kw, L] → [L·N, fan-in], the rows conv's filters are dotted with
+    patches = torch.nn.functional.unfold(x, k, padding=p, stride=(s[0] * step, s[1] * step))
+    rows = patches.transpose(1, 2).reshape(-1, patches.shape[1]).double()
+    rows = rows - rows.mean(0)
+    # principal directions from the smaller Gram matrix: rowsᵀ·rows [fan-in²] or rows·rowsᵀ [rows²]; LAPACK on one
+    # thread (its OpenMP barriers spin for minutes on a loaded 2-core machine)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if rows.shape[0] >= rows.shape[1]:
+            var, vecs = torch.linalg.eigh(rows.T @ rows)               # vecs: [fan-in, fan-in], ascending
+        else:
+            var, u = torch.linalg.eigh(rows @ rows.T)                  # u: [rows, rows]
+            vecs = rows.T @ u / var.clamp_min(1e-30).sqrt()            # [fan-in, rows], unit columns
+    finally:
+        torch.set_num_threads(threads)
+    var, vecs = var.flip(0).clamp_min(0), vecs.flip(1)                 # largest variance first
+    keep = int((torch.cumsum(var, 0) / var.sum() < VARIANCE_KEPT).sum()) + 1
+    basis = vecs[:, :keep].T                                           # [keep, fan-in]
+    w = conv.weight.detach().reshape(conv.out_channels, -1).double()   # [out, fan-in]
+    projected = (w @ basis.T) @ basis
+    projected *= w.norm(dim=1, keepdim=True) / projected.norm(dim=1, keepdim=True)
+    conv.weight.data.copy_(projected.reshape(conv.weight.shape).float())
+
+
+def condition_resnet(visual, resolution):
+    """Random-init conditioning of a ModifiedResNet (openai/CLIP and open_clip alike), seeded by the caller's RNG.
+
+    Random filters over photos make an ill-conditioned tower: the 27 pixel inputs of the first 3×3 convolution
+    are nearly collinear (in ABO photos the largest principal variance of the patches is ~2,000× the 10th), a
+    random filter lands mostly in the weak directions, and its BatchNorm then divides by a small spread and
+    magnifies everything else — float16 rounding of that one convolution moved RN50's image embeddings to
+    1 − cos 9e-5. Trained first-layer filters follow the strong directions (edges, colour), so the same
+    rounding barely shows. One train-mode pass over CALIBRATION_PHOTOS ABO photos therefore:
+      1. before each convolution runs, keeps its random filters (norms unchanged) in the span of the principal
+         directions carrying VARIANCE_KEPT of its input patches' variance (sampled from that same pass);
+      2. sets each BatchNorm's running mean and variance to the statistics of its own input in that pass, so
+         every BatchNorm output is gain·(zero mean, unit variance) + bias on photos.
+    Gains are 1 + 0.1·N and biases 0.05·N, except each Bottleneck's bn3, whose gain is 0.25·(1 + 0.1·N) (both
+    libraries' inits zero it so every block starts as the identity; zero would switch the branch off, full
+    gain compounds the stream's growth). Every tensor keeps per-channel values of its own: a port that
+    ignored or swapped any of them gives other embeddings (the rn-tiny negative controls)."""
     norms = [m for m in visual.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
         for name, bn in visual.named_modules():
@@ -80,18 +143,18 @@ def randomize_batchnorm(visual, resolution, images=4):
             bn.weight.copy_((RESIDUAL_GAIN if residual else 1) * (1 + GAIN_STD * torch.randn_like(bn.weight)))
             bn.bias.copy_(BIAS_STD * torch.randn_like(bn.bias))
             bn.reset_running_stats()
-            bn.momentum = None
-        visual.train()
-        # photo-like input: N(0,1) at 1/8 resolution, upsampled bilinearly, scaled to std 1 (white noise at full resolution has
-        # far smaller activations in every stage than real photos: 1.2 vs 150 after layer4 in rn-tiny)
-        coarse = torch.randn(images, 3, max(1, resolution // 8), max(1, resolution // 8))
-        smooth = torch.nn.functional.interpolate(coarse, size=(resolution, resolution), mode="bilinear", align_corners=False)
-        visual(smooth / smooth.std())
-        visual.eval()
+            bn.momentum = None  # one pass: the running statistics are that pass's (cumulative average)
+        hooks = [m.register_forward_pre_hook(lambda m, inputs: _filters_in_input_span(m, inputs[0]))
+                 for m in visual.modules() if isinstance(m, torch.nn.Conv2d)]
+        try:
+            visual.train()
+            visual(calibration_photos(resolution))
+        finally:
+            for h in hooks:
+                h.remove()
+            visual.eval()
         for bn in norms:
             bn.momentum = 0.1
-            bn.running_mean.add_(0.1 * bn.running_var.sqrt() * torch.randn_like(bn.running_mean))
-            bn.running_var.mul_(torch.exp(0.2 * torch.randn_like(bn.running_var)))
 
 
 def round_to_float16(model):

@@ -11,7 +11,7 @@ from torch import nn
 from open_clip.modified_resnet import ModifiedResNet
 
 from clip_reference import ExportError
-from zoo_common import (Pipeline, check_equal_state_dicts, parse_overrides, randomize_batchnorm, randomize_constant_tensors,
+from zoo_common import (Pipeline, check_equal_state_dicts, parse_overrides, condition_resnet, randomize_constant_tensors,
                         set_path)
 
 # Config fields that change what the towers compute in ways /config cannot describe: they must keep the value
@@ -108,7 +108,7 @@ def build_random(name, seed, layers, overrides):
         raise ExportError(f"open_clip refused the configuration: {e!r}") from e
     randomize_constant_tensors(model)
     if isinstance(model.visual, ModifiedResNet):
-        randomize_batchnorm(model.visual, model.visual.image_size)
+        condition_resnet(model.visual, model.visual.image_size)
     return model.float().eval(), cfg
 
 

@@ -2,7 +2,7 @@
 import pathlib
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
-ORDER = ["weights", "encoders", "encoders-zoo", "index", "server", "scale"]
+ORDER = ["weights", "encoders", "encoders-zoo", "encoders-resnet", "index", "server", "scale"]
 INTRO = """# Benchmarks
 
 Every figure below was produced by the `make` target named in its section, on this project's 2-core
@@ -19,7 +19,7 @@ def main():
         if f.exists():
             parts.append(f.read_text().strip() + "\n")
         else:
-            target = {"server": "loadtest", "encoders-zoo": "encoders"}.get(name, name)
+            target = {"server": "loadtest", "encoders-zoo": "encoders", "encoders-resnet": "encoders"}.get(name, name)
             parts.append(f"## {name}\n\nNot measured yet: run `make bench-{target}`.\n")
     (DOCS / "benchmarks.md").write_text("\n".join(parts))
 

@@ -35,14 +35,15 @@ PY
   done
   rm -f "$WORK/$tag.h5" "$WORK/$tag-f16.safetensors"
 }
+# every architecture from OpenAI's code first, then the same five from open_clip's
 run openai-RN50 --source openai --arch RN50
-run open_clip-RN50 --source open_clip --model RN50
 run openai-RN101 --source openai --arch RN101
-run open_clip-RN101-qg --source open_clip --model RN101-quickgelu
 run openai-RN50x4 --source openai --arch RN50x4
-run open_clip-RN50x4 --source open_clip --model RN50x4
 run openai-RN50x16-1 --source openai --arch RN50x16 --layers 1
-run open_clip-RN50x16-1 --source open_clip --model RN50x16 --layers 1
 run openai-RN50x64-1 --source openai --arch RN50x64 --layers 1
+run open_clip-RN50 --source open_clip --model RN50
+run open_clip-RN101-qg --source open_clip --model RN101-quickgelu
+run open_clip-RN50x4 --source open_clip --model RN50x4
+run open_clip-RN50x16-1 --source open_clip --model RN50x16 --layers 1
 run open_clip-RN50x64-1 --source open_clip --model RN50x64 --layers 1
 exit $failed
