@@ -31,6 +31,18 @@ struct CheckHDF5: ParsableCommand {
             // A clean refusal is the parent's to report; the child only says the read was safe.
             FileHandle.standardError.write(Data(e.message.utf8))
         }
+        // Safe means libhdf5 stayed far from the budget. A file that makes it allocate until the limit stops it
+        // can end in a clean error here (the allocation fails) yet run the parent, which has no limit, out of
+        // memory: more than half the metadata budget counts as unsafe.
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        var st = stat()
+        let fileMb = stat(file, &st) == 0 ? Int(st.st_size >> 20) : 0
+        let usedMb = Int(usage.ru_maxrss) / 1024 - fileMb
+        if usedMb > (memoryMb - fileMb) / 2 {
+            FileHandle.standardError.write(Data("libhdf5 used \(usedMb) MB reading the metadata".utf8))
+            throw ExitCode(3)
+        }
     }
 }
 
