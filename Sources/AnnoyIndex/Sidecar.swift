@@ -33,9 +33,17 @@ public struct IndexSidecar: Codable, Equatable, Sendable {
 
     public static func read(for index: String) throws -> IndexSidecar? {
         let p = path(for: index)
-        return try SidecarJSON.read(Self.self, from: p) { error in
+        let side = try SidecarJSON.read(Self.self, from: p) { error in
             AnnoyError("sidecar.bad", "the sidecar '\(p)' is not a clipwb index sidecar (\(error)); delete it and pass --dim/--metric")
         }
+        guard let side else { return nil }
+        guard side.format == "clipwb-annoy-index" else {
+            throw AnnoyError("sidecar.bad", "the sidecar '\(p)' has format '\(side.format)', not clipwb-annoy-index; delete it and pass --dim/--metric")
+        }
+        guard side.version == 1 else {
+            throw AnnoyError("sidecar.version", "the sidecar '\(p)' is version \(side.version); this clipwb reads version 1 (a newer clipwb wrote it: use that one, or delete the sidecar and pass --dim/--metric)")
+        }
+        return side
     }
 }
 

@@ -22,6 +22,23 @@ import ClipCore
         #expect(m?.contains("bytes") == true)
     }
 
+    /// A sidecar of another format or a version this build does not know is refused by name; version 1 opens
+    /// (the control).
+    @Test func sidecarFormatAndVersionAreChecked() throws {
+        let path = try index()
+        var side = IndexSidecar(dimension: 4, metric: .angular, trees: 1, seed: 1, threads: 1, items: 20, source: "test")
+        try side.write(for: path)
+        #expect(Fixture.message { _ = try AnnoyIndex.open(path: path) } == nil)
+        side.version = 2
+        try side.write(for: path)
+        let m = Fixture.message { _ = try AnnoyIndex.open(path: path) }
+        #expect(m?.contains("version 2") == true && m?.contains("reads version 1") == true, "\(m ?? "no error")")
+        side.version = 1
+        side.format = "something-else"
+        try side.write(for: path)
+        #expect(Fixture.message { _ = try AnnoyIndex.open(path: path) }?.contains("format 'something-else'") == true)
+    }
+
     @Test func hugeDimensionFromDim() throws {
         let path = try index()
         for d in [1 << 61, Int.max] {
