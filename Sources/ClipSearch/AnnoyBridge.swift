@@ -7,7 +7,7 @@ import ClipEval
 import Foundation
 import HNSWIndex
 
-/// An Annoy index (mapped) answering `NeighborIndex` queries. Searchers hold per-thread
+/// An Annoy index (read into memory, or mapped with `serve --map-index`) answering `NeighborIndex` queries. Searchers hold per-thread
 /// scratch, so a small pool lends one to each concurrent query.
 final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     let index: AnnoyIndex
@@ -20,16 +20,23 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     var dimension: Int { index.dimension }
 
     func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor] {
-        guard query.count == index.dimension else {
-            throw SearchError("index.dimension", "query has dimension \(query.count), the index \(index.dimension)")
-        }
-        let k = min(n, index.itemCount)
+        let k = try resultCount(query, n)
         guard k > 0 else { return [] }
         let s = lock.locked { pool.popLast() } ?? Searcher(index: index)
         defer { lock.locked { if pool.count < 8 { pool.append(s) } } }
         var ids: [Int32] = [], dist: [Float] = []
         query.withUnsafeBufferPointer { s.query($0.baseAddress!, k: k, searchK: searchK, ids: &ids, distances: &dist) }
         return zip(ids, dist).map { Neighbor(id: Int($0), distance: $1) }
+    }
+}
+
+extension NeighborIndex {
+    /// How many results a query for `n` gets (at most the items held); a query of another dimension is an error.
+    func resultCount(_ query: [Float], _ n: Int) throws -> Int {
+        guard query.count == dimension else {
+            throw SearchError("index.dimension", "query has dimension \(query.count), the index \(dimension)")
+        }
+        return min(n, count)
     }
 }
 
@@ -44,10 +51,7 @@ final class HNSWNeighbors: NeighborIndex, @unchecked Sendable {
     var dimension: Int { index.dimension }
 
     func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor] {
-        guard query.count == index.dimension else {
-            throw SearchError("index.dimension", "query has dimension \(query.count), the index \(index.dimension)")
-        }
-        let k = min(n, index.count)
+        let k = try resultCount(query, n)
         guard k > 0 else { return [] }
         var ids: [UInt64] = [], dist: [Float] = []
         try query.withUnsafeBufferPointer { try index.search($0.baseAddress!, k: k, ids: &ids, distances: &dist) }
