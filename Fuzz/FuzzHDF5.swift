@@ -18,8 +18,9 @@ func fuzzSeeds() throws -> [String: [UInt8]] {
                 let key = nested ? name.replacingOccurrences(of: ".", with: "/") : name
                 try f.writeFloats("/state_dict/\(key)", shape: a.shape, a.values)
             }
-            for name in ["vision_layers", "transformer_heads"] {
-                try f.writeAttribute(name, WeightsSeeds.config[argument: name]!, on: "/config")
+            let c = WeightsSeeds.config
+            for (name, value) in [("vision_layers", c.vision.transformer.layers), ("transformer_heads", c.text.transformer.heads)] {
+                try f.writeAttribute(name, value, on: "/config")
             }
             try f.writeAttribute("labels", strings: ["a", "bc"], on: "/")
         }
