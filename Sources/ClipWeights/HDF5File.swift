@@ -58,6 +58,7 @@ public final class HDF5File: @unchecked Sendable {
         }
         let bytes = try MappedFile(path: path)
         try ObjectHeaderCheck.check(bytes)  // before libhdf5 loads the root group's header
+        try LocalHeapCheck.check(bytes)  // before it loads any group's link names
         var err = [CChar](repeating: 0, count: 512)
         let id = HDF5File.lock.locked { chdf5_open_readonly(path, &err, err.count) }
         guard id >= 0 else {

@@ -67,12 +67,52 @@ enum FuzzFixtures {
         #expect(e?.message.contains("memory allocation failed") == true, "\(e?.message ?? "")")
     }
 
+    /// The fuzzer's out-of-memory: /state_dict's local heap has a free block whose "next" offset is its own (120),
+    /// and libhdf5 1.10.8 follows it allocating a 32-byte node per step (38 million before libFuzzer's 2.4 GB
+    /// limit). Minimized from the input as found (also a fixture): every byte the loop does not need zeroed, the
+    /// blocks after the 280 KB of zeros moved down and their addresses patched (12 KB).
+    @Test func localHeapFreeListThatLoopsIsNamed() throws {
+        for name in ["local-heap-free-list-loop.h5", "local-heap-free-list-loop-as-found.h5"] {
+            let path = FuzzFixtures.root.appendingPathComponent("hdf5/\(name)").path
+            let e = #expect(throws: WeightsError.self) { _ = try HDF5Model(path: path).load() }
+            #expect(e?.code == "hdf5.corrupt")
+            #expect(e?.message.contains("local heap at byte 1616") == true, "\(e?.message ?? "")")
+            #expect(e?.message.contains("comes back to the free block at offset 120") == true, "\(e?.message ?? "")")
+        }
+    }
+
+    /// The same loop made by hand in the root group's heap (the attributes-only fuzz seed with the byte at 720, the
+    /// "next" offset of the heap's only free block, changed from 1 to 8): libhdf5 keeps that heap's data in the same
+    /// cache entry as its header, a second path to the same loop. With a 512-byte user block in front (libhdf5
+    /// then finds the superblock at 512 and counts addresses from there) it must be found as well; and a free
+    /// block too close to the segment's end for its two lengths (libhdf5 would read past its copy) is refused.
+    @Test func rootHeapFreeListThatLoopsIsNamedAlsoBehindAUserBlock() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/root-heap-free-list-loop.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("local heap at byte 680 (where a group's link names are kept; data segment of 88 bytes at byte 712) comes back to the free block at offset 8 (byte 720) after 1 block") == true, "\(e?.message ?? "")")
+
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let behind = Fixture.tempDir() + "/user-block.h5"
+        try (Data(count: 512) + bytes).write(to: URL(fileURLWithPath: behind))
+        let u = #expect(throws: WeightsError.self) { _ = try HDF5File(path: behind) }
+        #expect(u?.message.contains("local heap at byte 1192") == true, "\(u?.message ?? "")")
+        #expect(u?.message.contains("comes back to the free block at offset 8 (byte 1232)") == true, "\(u?.message ?? "")")
+
+        var late = bytes
+        late[680 + 16] = 80  // the first free block at offset 80 of 88: its two 8-byte lengths end at 96
+        let lateAt = Fixture.tempDir() + "/late-block.h5"
+        try late.write(to: URL(fileURLWithPath: lateAt))
+        let l = #expect(throws: WeightsError.self) { _ = try HDF5File(path: lateAt) }
+        #expect(l?.message.contains("free block at offset 80 whose 16-byte header runs past the segment's end") == true, "\(l?.message ?? "")")
+    }
+
     /// The check must pass every attribute a healthy file has (strings, ints, doubles, string arrays).
     @Test func healthyFilesPassTheObjectHeaderCheck() throws {
         let weights = FuzzFixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("weights/tiny")
         for name in ["clip-tiny.h5", "clip-tiny-reference.h5"] {
             try ObjectHeaderCheck.check(try MappedFile(path: weights.appendingPathComponent(name).path))
+            try LocalHeapCheck.check(try MappedFile(path: weights.appendingPathComponent(name).path))
         }
         let path = Fixture.tempDir() + "/attributes.h5"
         do {  // closed at the end of the scope, before it is opened for reading

@@ -207,16 +207,19 @@ def test_reingest_with_other_trees_rebuilds_the_index(tmp_path):
     assert bad.returncode == 2 and "--search-k must be" in bad.stderr
 
 
-def test_hdf5_that_exhausts_libhdf5_is_contained(tmp_path):
-    """A fuzzer's 300 KB file makes libhdf5 allocate without bound (23.5 GB seen): the CLI reads HDF5 metadata in
-    a child under a memory limit first, so it is refused instead. The parent runs under 3 GB here, so a missing
-    containment fails the test (a crash) rather than exhausting the machine."""
+def test_hdf5_that_exhausts_libhdf5_is_refused(tmp_path):
+    """A fuzzer's 300 KB file makes libhdf5 allocate without bound (23.5 GB seen): a group's local heap whose free
+    list comes back on itself. The library now refuses it before libhdf5 opens the file (LocalHeapCheck), in the
+    CLI's containment child and again in the CLI itself. The parent runs under 3 GB here, so a file that reached
+    libhdf5 unchecked and uncontained would fail the test (a crash) rather than exhaust the machine."""
     from conftest import ROOT, TINY
-    bad = ROOT / "Tests" / "Fixtures" / "fuzz-open" / "hdf5" / "oom-38-million-libhdf5-allocations.h5"
+    bad = ROOT / "Tests" / "Fixtures" / "fuzz" / "hdf5" / "local-heap-free-list-loop-as-found.h5"
     limit = "ulimit -v 3000000; exec \"$0\" \"$@\""
     for cmd in (["inspect", str(bad)], ["convert", str(bad), str(tmp_path / "o.safetensors")]):
         r = subprocess.run(["bash", "-c", limit, clipwb_path(), *cmd], capture_output=True, text=True, timeout=120)
         assert r.returncode == 2, f"{cmd}: exit {r.returncode}\n{r.stderr[-500:]}"
-        assert "is a damaged HDF5 file: reading its metadata with libhdf5 in a child process" in r.stderr
+        assert "is a damaged HDF5 file: the free list of its local heap at byte 1616" in r.stderr, r.stderr[-500:]
+        assert "comes back to the free block at offset 120" in r.stderr, r.stderr[-500:]
+        assert not (tmp_path / "o.safetensors").exists()
     ok = subprocess.run(["bash", "-c", limit, clipwb_path(), "inspect", str(TINY)], capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
