@@ -129,12 +129,13 @@ loadtest: venv build-release
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE scripts/loadtest.sh
 
 # libFuzzer (swiftc -sanitize=fuzzer + ASan): decoders, safetensors, hdf5, npy, annoy, multipart, tokenizer,
-# FUZZ_SECONDS (default 600) each, in turn; FUZZ_TARGETS="npy annoy" picks some. Not part of `make test`;
+# FUZZ_SECONDS (default 600) each, FUZZ_JOBS (default 1) at a time; FUZZ_TARGETS="npy annoy" picks some. Not part of `make test`;
 # the crashes it found are regression tests (Tests/Fixtures/fuzz/). See docs/fuzzing.md.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?=
+FUZZ_JOBS ?= 1
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" Fuzz/run.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" FUZZ_JOBS=$(FUZZ_JOBS) Fuzz/run.sh
 
 clean:
 	rm -rf .build

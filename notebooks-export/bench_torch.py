@@ -30,6 +30,16 @@ QUERIES = [
 ]
 
 
+def repeat_timed(fn, reps):
+    """Seconds of each of `reps` calls of fn, after one untimed warm-up call."""
+    fn()
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
 def load_torch_model(weights):
     """clip.model.build_model on the state dict of a clip-hdf5 file, float32, eval mode."""
     import h5py
@@ -53,13 +63,7 @@ def worker(args):
     queries = [l.rstrip("\n") for l in open(args.texts, encoding="utf-8")][:32]
 
     def timed(fn):
-        fn()
-        out = []
-        for _ in range(args.reps):
-            t = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t)
-        return out
+        return repeat_timed(fn, args.reps)
 
     pixels = {}
     def prep():
@@ -258,13 +262,7 @@ def images_worker(args):
     x = torch.stack([preprocess(Image.open(os.path.join(args.images, n)).convert("RGB")) for n in names])
 
     def timed(fn):
-        fn()
-        out = []
-        for _ in range(args.reps):
-            t = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t)
-        return out
+        return repeat_timed(fn, args.reps)
     with torch.no_grad():
         o = {"threads": torch.get_num_threads(), "load_s": load_s,
              "image_b1": timed(lambda: model.encode_image(x[:1])),

@@ -64,12 +64,14 @@ def get(url, data=None, headers=None, timeout=60):
 
 
 class Server:
-    def __init__(self, clipwb, catalog, token, log, search_k=None):
+    def __init__(self, clipwb, catalog, token, log, search_k=None, map_index=False):
         self.t0 = time.time()
         self.log = open(log, "w")
         extra = ["--search-k", str(search_k)] if search_k else []
-        # --map-index: the million-item index is mapped, not read (the default reads it: issue 12's SIGBUS guard)
-        self.proc = subprocess.Popen([clipwb, "serve", "--catalog", catalog, "--port", "0", "--token", token, "--map-index", *extra],
+        # serve's default reads the index into memory (huge pages where offered; issue 12's SIGBUS guard);
+        # --map-index maps it instead (starts without reading it, replicas share the pages).
+        extra += ["--map-index"] if map_index else []
+        self.proc = subprocess.Popen([clipwb, "serve", "--catalog", catalog, "--port", "0", "--token", token, *extra],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         self.ready = time.time() - self.t0
@@ -163,10 +165,14 @@ def addition_and_rebuild(srv, token, photo, n_before, clients=4):
     added = json.loads(r)
     new_id = added["id"]
     while True:
+        sent = time.time()
         _, r = get(srv.url + "/api/search/image?k=16", data=body, headers={"Content-Type": "image/jpeg"})
         top = json.loads(r)["results"][0]["id"]
         if top == new_id:
             break
+    # searchable from: when the first search that found it was sent (the confirming search itself encodes the photo
+    # again, so its answer comes one image encoding later).
+    searchable_from_s = sent - t0
     searchable_s = time.time() - t0
     rebuild_start = None
     while True:
@@ -184,7 +190,8 @@ def addition_and_rebuild(srv, token, photo, n_before, clients=4):
         t.join()
     during = [(d, ok) for (t, d, ok) in samples if t0 <= t <= rebuild_end]
     lat = [d for d, _ in during]
-    return {"new_id": new_id, "created": added["created"], "post_seconds": post_s, "searchable_seconds": searchable_s,
+    return {"new_id": new_id, "created": added["created"], "post_seconds": post_s, "searchable_from_seconds": searchable_from_s,
+            "searchable_seconds": searchable_s,
             "rebuild_seconds_from_post": rebuilt_s, "clients": clients, "requests_during": len(during),
             "errors_during": sum(1 for _, ok in during if not ok), "p50_ms_during": percentile(lat, 50),
             "p99_ms_during": percentile(lat, 99), "max_ms_during": max(lat) * 1000 if lat else float("nan"),
@@ -220,6 +227,8 @@ def main():
     ap.add_argument("--trees", type=int, default=10, help="the catalog's trees")
     ap.add_argument("--search-k", type=int, default=None,
                     help="the catalog's search_k (recorded by ingest; default Annoy's, 1,002 results × trees)")
+    ap.add_argument("--map-index", action="store_true", help="serve with --map-index (map the index, do not read it)")
+    ap.add_argument("--reuse-eval", action="store_true", help="step 2: read OUT/eval/results.json when it exists instead of running eval again")
     ap.add_argument("--reuse-catalog", action="store_true", help="skip step 3 when OUT/catalog exists (records search_k only)")
     a = ap.parse_args()
     if a.report:
@@ -229,7 +238,9 @@ def main():
     data.mkdir(parents=True, exist_ok=True)
     res = {"n": a.n, "dim": 512, "weights": a.weights, "cpu": cpu_model(), "cores": os.cpu_count(),
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-           "load_at_start": os.getloadavg()[0], "duration": a.duration}
+           "load_at_start": os.getloadavg()[0], "duration": a.duration, "map_index": a.map_index,
+           "dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                                        text=True, cwd=ROOT).stdout.strip())}
     prefix = data / f"clustered-{a.n}"
     base_npy, queries_npy = Path(f"{prefix}-base.npy"), Path(f"{prefix}-queries.npy")
     if not base_npy.exists():
@@ -242,17 +253,20 @@ def main():
 
     if not a.skip_eval:
         ev = out / "eval"
-        t, rss, _ = timed([a.clipwb, "eval", "--vectors", base_npy, "--queries", queries_npy, "--trees", a.trees,
+        t, rss = (None, None) if a.reuse_eval and (ev / "results.json").exists() else timed([a.clipwb, "eval", "--vectors", base_npy, "--queries", queries_npy, "--trees", a.trees,
                            "--search-k", a.search_k or 1002 * a.trees, "--k", 16, "--build-threads", 2, "--threads", 2, "--seed", 42,
-                           "--out", ev])
+                           "--out", ev])[:2]
         r = json.loads((ev / "results.json").read_text())
-        run = r["runs"][0]
+        run = next(x for x in r["runs"] if x["family"] == "annoy")
+        exact = next((x for x in r["runs"] if x["family"] == "exact"), {})
         res["index_alone"] = {"build_seconds_2_threads": run["build_seconds"]["2"],
                               "prepare_seconds": run.get("prepare_seconds", {}).get("2"),
                               "index_bytes": run["index_bytes"], "recall_at_16": run["recall"], "p50_us": run["p50_us"],
                               "p99_us": run["p99_us"], "load_seconds": run["load_seconds"],
                               "exact_qps_batched": r["exact"]["qps"], "exact_seconds_1000_queries": r["exact"]["seconds"],
-                              "eval_seconds": t, "eval_peak_rss": rss}
+                              "exact_p50_us": exact.get("p50_us"), "annoy_qps_single": run.get("qps_single"),
+                              "eval_seconds": t if t is not None else r.get("seconds"), "eval_peak_rss": rss,
+                              "eval_reused": t is None, "eval_load_average": run.get("load_average")}
         print(json.dumps(res["index_alone"], indent=1), flush=True)
 
     catalog = out / "catalog"
@@ -282,14 +296,14 @@ def main():
     token = "bench-scale-token"
     starts = []
     for _ in range(3):
-        srv = Server(a.clipwb, catalog, token, out / "serve.log")
+        srv = Server(a.clipwb, catalog, token, out / "serve.log", map_index=a.map_index)
         time.sleep(0.5)
         starts.append({"ready_seconds": srv.ready, "healthz_seconds": srv.healthy, **status(srv.proc.pid)})
         srv.stop()
     res["cold_start"] = starts
     print(json.dumps(starts, indent=1), flush=True)
 
-    srv = Server(a.clipwb, catalog, token, out / "serve.log")
+    srv = Server(a.clipwb, catalog, token, out / "serve.log", map_index=a.map_index)
     try:
         text_lua, similar_lua = lua_scripts(out, a.n)
         get(srv.url + "/api/search?q=warm+up&k=16")
@@ -334,15 +348,20 @@ def report(results, doc):
     L = [f"## A catalog of {n:,} items (`make bench-scale`)", "",
          f"{n:,} × 512 clustered unit vectors (`eval/make_clustered.py --n {n} --queries 1000 --dim 512 --seed 1`, the "
          "generator of `make bench-index`), synthetic names `photos/img-NNNNNNN.jpg` (no files: the page shows "
-         f"placeholders), text side `{r['weights']}` (random-init, full size). Commit `{r['commit']}`, release build, "
+         f"placeholders), text side `{r['weights']}` (random-init, full size). Commit `{r['commit']}`"
+         + (" plus uncommitted changes" if r.get("dirty") else "") + ", release build, "
+         + ("`serve --map-index`, " if r.get("map_index") else "`serve` reading the index into memory (its default), ") + 
          f"`lscpu`: {r['cpu']}, {r['cores']} cores shared with other work (1-minute load average {r['load_at_start']:.1f} "
          f"at the start, {r['load_at_end']:.1f} at the end). Command: `make bench-scale` "
          f"(`scripts/bench-scale.sh` → `scripts/bench_scale.py`; raw figures in `eval/results/bench-scale/results.json`).", ""]
     if "index_alone" in r:
         i = r["index_alone"]
-        L += ["**The index alone** (`clipwb eval --vectors BASE --queries Q --trees 10 --search-k 10020 --k 16 "
-              "--build-threads 2 --threads 2 --seed 42`: the catalog's setting; search_k 10,020 = 10 trees × the 1,002 "
-              "results `serve` asks for, so its top 16 are the page's):", "",
+        sk = r.get("setting", {}).get("search_k", 10020)
+        L += [f"**The index alone** (`clipwb eval --vectors BASE --queries Q --trees 10 --search-k {sk} --k 16 "
+              f"--build-threads 2 --threads 2 --seed 42`: the catalog's setting, search_k {sk:,} = {sk // 1002} × the "
+              "1,002 results `serve` asks for; 1,000 queries, 3 runs"
+              + (f"; reused from an earlier run at load average {i.get('eval_load_average')}" if i.get("eval_reused") else "")
+              + "):", "",
               "| build (2 threads) | item nodes | index file | recall@16 vs exact | Annoy query p50 / p99 | exact search (BLAS, 1,000 queries batched) |",
               "|---:|---:|---:|---:|---:|---:|",
               f"| {i['build_seconds_2_threads']:.1f} s | {i['prepare_seconds'] or 0:.1f} s | {mb(i['index_bytes'])} | "

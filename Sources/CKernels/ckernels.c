@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -166,6 +167,52 @@ static void linear_f16_rows_avx2(const float *a, size_t lda, const uint16_t *w, 
     }
 }
 
+/// R (1…16) activation rows against weight rows j0…j1, k % 16 == 0: each 16-half piece of a weight row is widened
+/// once into a 512-bit register and multiplied into one accumulator per row (the AVX2 kernel widens it once per
+/// four rows and once more per leftover row, and a short text's 5–15 rows made that widening most of the work).
+__attribute__((target("avx512f"), always_inline))
+static inline void linear_f16_block_avx512(const float *a, size_t lda, const uint16_t *wr, float *c, size_t ldc,
+                                           size_t j, size_t k, int accumulate, const int R) {
+    __m512 acc[16];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (size_t p = 0; p < k; p += 16) {
+        __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wr + p)));
+        for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(a + r * lda + p), acc[r]);
+    }
+    for (int r = 0; r < R; r++) {
+        float v = _mm512_reduce_add_ps(acc[r]);
+        c[r * ldc + j] = v + (accumulate ? c[r * ldc + j] : 0.0f);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void linear_f16_rows_avx512(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
+                                   size_t m, size_t j0, size_t j1, size_t k, int accumulate) {
+    for (size_t i = 0; i < m; i += 16) {
+        const float *ai = a + i * lda;
+        float *ci = c + i * ldc;
+        size_t rows = m - i < 16 ? m - i : 16;
+        for (size_t j = j0; j < j1; j++) {
+            const uint16_t *wr = w + j * ldw;
+#define CK_ROWS(R) case R: linear_f16_block_avx512(ai, lda, wr, ci, ldc, j, k, accumulate, R); break;
+            switch (rows) {  // a constant R per case: the accumulators stay in registers (16 + 1 of the 32)
+            CK_ROWS(1) CK_ROWS(2) CK_ROWS(3) CK_ROWS(4) CK_ROWS(5) CK_ROWS(6) CK_ROWS(7) CK_ROWS(8)
+            CK_ROWS(9) CK_ROWS(10) CK_ROWS(11) CK_ROWS(12) CK_ROWS(13) CK_ROWS(14) CK_ROWS(15) CK_ROWS(16)
+            }
+#undef CK_ROWS
+        }
+    }
+}
+
+static int has_avx512f(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && getenv("CLIPWB_NO_AVX512") == NULL;
+    }
+    return cached;
+}
+
 static int has_avx2_fma_f16c(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -176,9 +223,28 @@ static int has_avx2_fma_f16c(void) {
 }
 #endif
 
+int ck_linear_f16_rows_variant(int variant, const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c,
+                               size_t ldc, size_t m, size_t j0, size_t j1, size_t k, int accumulate) {
+    switch (variant) {
+    case 0: linear_f16_rows_scalar(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate); return 0;
+#if defined(__x86_64__)
+    case 1:
+        if (k % 16 != 0 || !has_avx2_fma_f16c()) return -1;
+        linear_f16_rows_avx2(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate);
+        return 0;
+    case 2:
+        if (k % 16 != 0 || !has_avx512f()) return -1;
+        linear_f16_rows_avx512(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate);
+        return 0;
+#endif
+    default: return -1;
+    }
+}
+
 void ck_linear_f16_rows(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
                         size_t m, size_t j0, size_t j1, size_t k, int accumulate) {
 #if defined(__x86_64__)
+    if (k % 16 == 0 && has_avx512f()) { linear_f16_rows_avx512(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate); return; }
     if (k % 16 == 0 && has_avx2_fma_f16c()) { linear_f16_rows_avx2(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate); return; }
 #endif
     linear_f16_rows_scalar(a, lda, w, ldw, c, ldc, m, j0, j1, k, accumulate);

@@ -22,7 +22,12 @@ final class AnnoyNeighbors: NeighborIndex, @unchecked Sendable {
     func nearest(to query: [Float], n: Int, searchK: Int) throws -> [Neighbor] {
         let k = try resultCount(query, n)
         guard k > 0 else { return [] }
-        let s = lock.locked { pool.popLast() } ?? Searcher(index: index)
+        let s = lock.locked { pool.popLast() } ?? {
+            let s = Searcher(index: index)
+            // A large query's distance pass on every core (the same results; at 1M items most of a query's time).
+            s.distanceThreads = min(4, WorkerPool.defaultThreads())
+            return s
+        }()
         defer { lock.locked { if pool.count < 8 { pool.append(s) } } }
         var ids: [Int32] = [], dist: [Float] = []
         query.withUnsafeBufferPointer { s.query($0.baseAddress!, k: k, searchK: searchK, ids: &ids, distances: &dist) }

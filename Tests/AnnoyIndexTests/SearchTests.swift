@@ -46,6 +46,28 @@ import ClipCore
         #expect(ix.search(q, k: 10, threads: 1).ids == ix.search(q, k: 10, threads: 2).ids)
     }
 
+    /// A query's distance pass split over threads gives the same items and distances as one thread (ties in
+    /// distance included: the clustered duplicates below make many), and the split path really ran.
+    @Test(arguments: Metric.allCases)
+    func splitDistancePassEqualsOneThread(metric: Metric) throws {
+        let dir = try Fixture.tempDir()
+        var x = Fixture.vectors(12_000, 16)
+        for r in stride(from: 0, to: 12_000, by: 7) { for c in 0..<16 { x.data[r * 16 + c] = x.data[c] } } // ties
+        let ix = try Fixture.index(x, metric: metric, trees: 3, dir: dir)
+        let q = Fixture.vectors(12, 16, seed: 11)
+        let one = Searcher(index: ix), split = Searcher(index: ix)
+        split.distanceThreads = 3
+        var (ids1, d1, ids2, d2) = ([Int32](), [Float](), [Int32](), [Float]())
+        for i in 0..<12 {
+            q.data.withUnsafeBufferPointer { qp in
+                one.query(qp.baseAddress! + i * 16, k: 25, searchK: 30_000, ids: &ids1, distances: &d1)
+                split.query(qp.baseAddress! + i * 16, k: 25, searchK: 30_000, ids: &ids2, distances: &d2)
+            }
+            #expect(one.lastParts == 1 && split.lastParts == 3)
+            #expect(ids1.count == 25 && ids1 == ids2 && d1 == d2)
+        }
+    }
+
     @Test func zeroVectorsGiveAnnoysDistanceNotNaN() throws {
         let dir = try Fixture.tempDir()
         var x = Fixture.vectors(100, 8)

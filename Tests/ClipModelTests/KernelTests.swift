@@ -50,6 +50,40 @@ import Testing
         }
     }
 
+    /// Each few-rows float16 kernel (scalar, AVX2, AVX-512) on every row count 1…16 against the naive product of the
+    /// widened weight; the bound is float32 rounding of a k-term sum. Negative control: one weight half with an exponent
+    /// bit flipped (the weight doubled or halved) must exceed the bound.
+    @Test func halfFewRowsVariantsMatchNaive() {
+        let (n, k) = (37, 512)
+        var halves = [UInt16](repeating: 0, count: n * k), widened = [Float](repeating: 0, count: n * k)
+        ck_f32_to_f16(randomFloats(n * k, seed: 21), &halves, n * k)
+        ck_f16_to_f32(halves, &widened, n * k)
+        var ran = 0
+        for m in 1...16 {
+            let a = randomFloats(m * k, seed: UInt64(30 + m)), c0 = randomFloats(m * n, seed: 50)
+            for accumulate in [false, true] {
+                var naive = c0
+                GEMM.naiveMatmul(a, lda: k, widened, ldb: k, transB: true, &naive, ldc: n, m: m, n: n, k: k, beta: accumulate ? 1 : 0)
+                for variant in Int32(0)...2 {
+                    var ours = c0
+                    let status = ck_linear_f16_rows_variant(variant, a, k, halves, k, &ours, n, m, 0, n, k, accumulate ? 1 : 0)
+                    guard status == 0 else { continue }
+                    ran += 1
+                    #expect(maxAbsDiff(ours, naive) < 1e-5 * Float(k).squareRoot(), "variant \(variant) m=\(m) accumulate=\(accumulate)")
+                }
+            }
+        }
+        #expect(ran >= 2 * 16 * 2, "at least the scalar and one SIMD kernel ran for every m")
+        // Negative control: one changed weight shows beyond the bound.
+        var bumped = halves
+        bumped[5 * k + 100] ^= 0x0400  // exponent bit: the weight doubles or halves
+        let m = 7, a = randomFloats(m * k, seed: 37)
+        var ours = [Float](repeating: 0, count: m * n), naive = ours
+        GEMM.naiveMatmul(a, lda: k, widened, ldb: k, transB: true, &naive, ldc: n, m: m, n: n, k: k, beta: 0)
+        _ = ck_linear_f16_rows_variant(0, a, k, bumped, k, &ours, n, m, 0, n, k, 0)
+        #expect(maxAbsDiff(ours, naive) >= 1e-5 * Float(k).squareRoot())
+    }
+
     @Test func matmulBothLayoutsMatchNaive() {
         let (m, n, k) = (7, 19, 33)
         let a = randomFloats(m * k, seed: 4), b = randomFloats(n * k, seed: 5)

@@ -1,6 +1,9 @@
 """Shared helpers for the interop tests: the clipwb binary (env CLIPWB, set by `make test`) and fixtures."""
+import contextlib
 import os
 import pathlib
+import re
+import signal
 import subprocess
 
 import pytest
@@ -24,6 +27,26 @@ def run_clipwb(*args, check=True, **kw):
     if check and p.returncode != 0:
         pytest.fail(f"clipwb {' '.join(map(str, args))} exited {p.returncode}:\n{p.stderr}")
     return p
+
+
+@contextlib.contextmanager
+def served(catalog, *args, binary=None):
+    """`clipwb serve --catalog CATALOG --port 0 ARGS…` for the length of the block: yields (base URL ending in "/",
+    the process); the server is stopped with SIGINT (killed if it does not stop in 20 s) when the block ends."""
+    proc = subprocess.Popen([binary or clipwb_path(), "serve", "--catalog", str(catalog), "--port", "0", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert m, f"serve did not print its URL: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        yield m.group(0), proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import base64
 import fcntl
 import json
 import os
-import re
 import select
 import shutil
 import subprocess
@@ -15,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from conftest import served
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIPWB = os.environ.get("CLIPWB", str(ROOT / ".build/debug/clipwb"))
@@ -129,14 +130,8 @@ def server(tmp_path_factory):
     catalog = tmp_path_factory.mktemp("catalog")
     subprocess.run([CLIPWB, "ingest", str(images), "--weights", str(WEIGHTS), "--catalog", str(catalog)],
                    check=True, capture_output=True, timeout=300)
-    proc = subprocess.Popen([CLIPWB, "serve", "--catalog", str(catalog), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r"http://[\d.]+:(\d+)/", line)
-    assert m, f"serve did not print its URL: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
-    yield {"url": m.group(0), "images": images}
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served(catalog, binary=CLIPWB) as (url, _):
+        yield {"url": url, "images": images}
 
 
 @pytest.fixture(scope="module")

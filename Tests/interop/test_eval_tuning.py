@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, TINY, clipwb_path
+from conftest import SAMPLES, TINY, clipwb_path, served
 from test_browser import ARTIFACTS, CHROMIUM, Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval"))
@@ -126,16 +126,9 @@ def test_plot_in_chromium(sweep, tmp_path):
 
 
 def serve_stats(catalog):
-    proc = subprocess.Popen([clipwb_path(), "serve", "--catalog", str(catalog), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        m = re.search(r"http://[\d.]+:(\d+)/", proc.stdout.readline())
-        assert m, proc.stderr.read() if proc.poll() is not None else "no URL"
-        with urllib.request.urlopen(m.group(0) + "api/stats", timeout=30) as r:
+    with served(catalog) as (url, _):
+        with urllib.request.urlopen(url + "api/stats", timeout=30) as r:
             return json.loads(r.read())["index"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_index_config_then_serve(sweep, tmp_path):

@@ -3,14 +3,13 @@ no 5xx, every status, content type, header and body as the schema says. Bounded 
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import ROOT, SAMPLES, TINY, clipwb_path
+from conftest import ROOT, SAMPLES, TINY, clipwb_path, served
 
 ST = os.path.join(os.path.dirname(sys.executable), "st")
 SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", "45"))
@@ -25,19 +24,8 @@ def server(tmp_path):
         shutil.copy(f, images / f.name)
     subprocess.run([clipwb_path(), "ingest", str(images), "--weights", str(TINY), "--catalog", str(tmp_path / "cat")],
                    check=True, capture_output=True, timeout=300)
-    p = subprocess.Popen([clipwb_path(), "serve", "--catalog", str(tmp_path / "cat"), "--port", "0", "--token", TOKEN],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = p.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert m, f"serve did not start: {line!r} {p.stderr.read() if p.poll() is not None else ''}"
-        yield f"http://127.0.0.1:{m.group(1)}", p
-    finally:
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    with served(tmp_path / "cat", "--token", TOKEN) as (url, p):
+        yield url.rstrip("/"), p
 
 
 def run_schemathesis(url, *extra):

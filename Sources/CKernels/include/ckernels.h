@@ -18,3 +18,8 @@ int ck_has_f16c(void);
 /// where the product is bound by reading the weight. Sums per row: 16 lanes, then lanes added in order.
 void ck_linear_f16_rows(const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c, size_t ldc,
                         size_t m, size_t j0, size_t j1, size_t k, int accumulate);
+/// One implementation of ck_linear_f16_rows by name, for tests: 0 scalar, 1 AVX2+F16C, 2 AVX-512F (k % 16 == 0
+/// for 1 and 2). Returns -1 (computing nothing) when this CPU or k cannot run it. The dispatcher picks 2, else
+/// 1, else 0; CLIPWB_NO_AVX512=1 in the environment keeps it off AVX-512.
+int ck_linear_f16_rows_variant(int variant, const float *a, size_t lda, const uint16_t *w, size_t ldw, float *c,
+                               size_t ldc, size_t m, size_t j0, size_t j1, size_t k, int accumulate);
