@@ -12,11 +12,12 @@ struct Bottleneck {
     let name: String
 
     /// `prefix`: "visual.layer2.0". `downsample` exists when stride > 1 or inplanes ≠ 4·planes (model.py's rule).
-    init(_ weights: CLIPWeights, prefix p: String, inplanes: Int, planes: Int, stride: Int, fold: Bool) throws {
+    init(_ weights: CLIPWeights, prefix p: String, inplanes: Int, planes: Int, stride: Int, fold: Bool,
+         path: ConvolutionPath = .winograd) throws {
         self.stride = stride
         name = p
         conv1 = try Conv2d(weights, conv: "\(p).conv1", bn: "\(p).bn1", out: planes, in: inplanes, kernel: 1, fold: fold)
-        conv2 = try Conv2d(weights, conv: "\(p).conv2", bn: "\(p).bn2", out: planes, in: planes, kernel: 3, padding: 1, fold: fold)
+        conv2 = try Conv2d(weights, conv: "\(p).conv2", bn: "\(p).bn2", out: planes, in: planes, kernel: 3, padding: 1, fold: fold, path: path)
         conv3 = try Conv2d(weights, conv: "\(p).conv3", bn: "\(p).bn3", out: 4 * planes, in: planes, kernel: 1, fold: fold)
         downsample = stride > 1 || inplanes != 4 * planes
             ? try Conv2d(weights, conv: "\(p).downsample.0", bn: "\(p).downsample.1", out: 4 * planes, in: inplanes, kernel: 1, fold: fold)

@@ -6,14 +6,22 @@
 // b' = β − s·mean (computed in Double, rounded once to float32). The only change against PyTorch is where one
 // rounding happens (s·W rounded per weight vs s·(W∗x) rounded per output): relative ~6e-8 per term, far inside
 // the verifier's image cosine ≥ 0.99999; docs/parity.md has the figure measured on the rn-tiny fixture.
+//
+// Winograd: the 3×3, stride-1, padding-1 convolutions (the stem's conv2/conv3, every Bottleneck's conv2; ~60% of
+// RN50's multiply-adds) run Winograd F(2×2, 3×3) instead (Winograd.swift: 2.25× fewer multiplies); every other
+// shape runs im2col, which stays the reference path (`CLIPWB_CONV=im2col`, or `path: .im2col`). Measured against a
+// Double naive convolution, scaled error (max |diff| / max |output|) ≤ 3.7e-7 for Winograd, ≤ 4.2e-7 for im2col
+// (tests' tolerance 2e-6); RN50 embeddings of the two paths: min cosine 1 − 1.3e-13 (docs/parity.md).
 import ClipCore
 import ClipWeights
 
 struct Conv2d {
     let outChannels, inChannels, kernel, stride, padding: Int
     /// [out, ky, kx, in]: PyTorch's [out, in, ky, kx] reordered so an im2col row is kernel² contiguous channel runs;
-    /// BatchNorm's scale folded in when `scale` is nil.
+    /// BatchNorm's scale folded in when `scale` is nil. Empty when `winograd` holds the weights.
     let weight: FloatBuffer
+    /// Winograd F(2×2, 3×3) weights U_ξ = (G·g·Gᵀ)_ij, [16, out, in] (Winograd.swift); nil on the im2col path.
+    let winograd: FloatBuffer?
     /// Unfolded BatchNorm only (for measuring folding): s per output channel, applied after the product.
     let scale: FloatBuffer?
     /// β − s·mean per output channel.
@@ -21,34 +29,51 @@ struct Conv2d {
 
     var patchLength: Int { inChannels * kernel * kernel }
     func outputSize(_ h: Int) -> Int { (h + 2 * padding - kernel) / stride + 1 }
-    /// Multiply-adds for one image of input size h.
+    /// Multiply-adds for one image of input size h (the direct convolution's count, whichever path runs).
     func multiplyAdds(_ h: Int) -> Double { Double(outputSize(h) * outputSize(h)) * Double(outChannels * patchLength) }
+    /// Floats of per-worker scratch `forward` asks for: ConvTiles.rowsPerTile im2col rows, or the V and M of a chunk
+    /// of Winograd tiles (WinogradTiles.scratchFloats; any scratch of ≥ 1 tile works, a larger one takes larger
+    /// chunks); 0 for a 1×1 convolution without padding.
+    var scratchFloats: Int {
+        if winograd != nil { return WinogradTiles.scratchFloats(in: inChannels, out: outChannels) }
+        return kernel == 1 && stride == 1 && padding == 0 ? 0 : ConvTiles.rowsPerTile * patchLength
+    }
 
     /// `conv`: "visual.layer1.0.conv2" (its `.weight`), `bn`: "visual.layer1.0.bn2" (BatchNorm2d, ε 1e-5).
+    /// `path`: how a 3×3, stride-1, padding-1 convolution runs; every other shape runs im2col.
     init(_ weights: CLIPWeights, conv: String, bn: String, out: Int, in cin: Int, kernel k: Int, stride: Int = 1,
-         padding: Int = 0, fold: Bool = true, eps: Double = 1e-5) throws {
+         padding: Int = 0, fold: Bool = true, eps: Double = 1e-5, path: ConvolutionPath = .winograd) throws {
         (outChannels, inChannels, kernel, self.stride, self.padding) = (out, cin, k, stride, padding)
         let w = try ModelTensors.matrix(weights, conv + ".weight", [out, cin, k, k])
         func vector(_ n: String) throws -> UnsafePointer<Float> { try ModelTensors.pointer(weights, "\(bn).\(n)", [out]) }
         let (gamma, beta, mean, variance) = (try vector("weight"), try vector("bias"), try vector("running_mean"), try vector("running_var"))
         let plen = cin * k * k
-        weight = FloatBuffer(count: out * plen)
+        let useWinograd = path == .winograd && Self.winogradApplies(kernel: k, stride: stride, padding: padding)
+        let weight = FloatBuffer(count: useWinograd ? 0 : out * plen)
         shift = FloatBuffer(count: out)
         scale = fold ? nil : FloatBuffer(count: out)
-        var row = [Float](repeating: 0, count: plen)
+        // PyTorch's rows [out][in, ky, kx] and each output channel's BatchNorm scale, in Double
+        var rows = [Float](repeating: 0, count: out * plen)
+        var scales = [Double](repeating: 1, count: out)
         for o in 0..<out {
             let s = Double(gamma[o]) / (Double(variance[o]) + eps).squareRoot()
             shift.pointer[o] = Float(Double(beta[o]) - s * Double(mean[o]))
             scale?.pointer[o] = Float(s)
-            row.withUnsafeMutableBufferPointer { w.row(o, width: plen, into: $0.baseAddress!) }
+            scales[o] = fold ? s : 1
+            rows.withUnsafeMutableBufferPointer { w.row(o, width: plen, into: $0.baseAddress! + o * plen) }
+            guard !useWinograd else { continue }
             // row: [in, ky, kx] → weight[o]: [ky, kx, in]
             for c in 0..<cin {
                 for t in 0..<(k * k) {
-                    let v = row[c * k * k + t]
+                    let v = rows[o * plen + c * k * k + t]
                     weight.pointer[o * plen + t * cin + c] = fold ? Float(s * Double(v)) : v
                 }
             }
         }
+        self.weight = weight
+        winograd = useWinograd
+            ? Self.winogradWeights(out: out, in: cin) { o, c, g in for t in 0..<9 { g[t] = scales[o] * Double(rows[o * plen + c * 9 + t]) } }
+            : nil
     }
 
     /// y: [images, h', h', out] = act(BN(conv(x)) + add), x: [images, h, h, in]. `add` (same shape as y, not
@@ -56,6 +81,10 @@ struct Conv2d {
     func forward(_ x: UnsafePointer<Float>, images: Int, size h: Int, into y: UnsafeMutablePointer<Float>,
                  add: UnsafePointer<Float>? = nil, relu: Bool, scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
                  pool: WorkerPool) {
+        if winograd != nil {
+            forwardWinograd(x, images: images, size: h, into: y, add: add, relu: relu, scratch: scratch, scratchStride: scratchStride, pool: pool)
+            return
+        }
         let ho = outputSize(h), rows = images * ho * ho, n = outChannels, kk = patchLength
         let direct = kernel == 1 && stride == 1 && padding == 0
         if rows < ConvTiles.minRows * pool.threads {

@@ -17,14 +17,19 @@ final class ModifiedResNet: ImageTower, @unchecked Sendable {
     let attnpool: AttentionPool2d
     /// Floats each activation buffer holds per image: the largest tensor between two layers.
     let activationFloats: Int
-    /// Columns of the widest im2col row (3×3 convolutions).
-    let maxPatch: Int
+    /// How the 3×3, stride-1 convolutions run (`CLIPWB_CONV`, ConvolutionPath).
+    let convolution: ConvolutionPath
+    /// Per-worker convolution scratch: the most any convolution needs (im2col rows or Winograd tiles).
+    let scratchFloats: Int
     private let lock = NSLockLike()
     private var cached: ResNetWorkspace?
 
     /// `foldBatchNorm` false keeps each BatchNorm as a scale after its convolution (to measure what folding changes).
-    init(_ weights: CLIPWeights, foldBatchNorm fold: Bool = true) throws {
+    /// `convolution` nil: from `CLIPWB_CONV` (Winograd unless it says im2col).
+    init(_ weights: CLIPWeights, foldBatchNorm fold: Bool = true, convolution: ConvolutionPath? = nil) throws {
         spec = weights.spec
+        let path = try convolution ?? ConvolutionPath.fromEnvironment()
+        self.convolution = path
         guard let r = spec.vision.resnet else {
             throw ModelError("model.family", "the spec of a ModifiedResNet model has no resnet section")
         }
@@ -32,8 +37,8 @@ final class ModifiedResNet: ImageTower, @unchecked Sendable {
         let (w, half, res) = (r.width, r.width / 2, spec.imageResolution)
         stem = [
             try Conv2d(weights, conv: "visual.conv1", bn: "visual.bn1", out: half, in: 3, kernel: 3, stride: 2, padding: 1, fold: fold),
-            try Conv2d(weights, conv: "visual.conv2", bn: "visual.bn2", out: half, in: half, kernel: 3, padding: 1, fold: fold),
-            try Conv2d(weights, conv: "visual.conv3", bn: "visual.bn3", out: w, in: half, kernel: 3, padding: 1, fold: fold),
+            try Conv2d(weights, conv: "visual.conv2", bn: "visual.bn2", out: half, in: half, kernel: 3, padding: 1, fold: fold, path: path),
+            try Conv2d(weights, conv: "visual.conv3", bn: "visual.bn3", out: w, in: half, kernel: 3, padding: 1, fold: fold, path: path),
         ]
         // _make_layer: stage s has planes width·2^s; its first block takes the previous stage's 4× output.
         var blocks: [Bottleneck] = []
@@ -41,7 +46,7 @@ final class ModifiedResNet: ImageTower, @unchecked Sendable {
         for (s, count) in r.layers.enumerated() {
             for i in 0..<count {
                 blocks.append(try Bottleneck(weights, prefix: "visual.layer\(s + 1).\(i)", inplanes: inplanes, planes: w << s,
-                                             stride: i == 0 && s > 0 ? 2 : 1, fold: fold))
+                                             stride: i == 0 && s > 0 ? 2 : 1, fold: fold, path: path))
                 inplanes = 4 * (w << s)
             }
         }
@@ -55,7 +60,7 @@ final class ModifiedResNet: ImageTower, @unchecked Sendable {
             h = b.outputSize(h)
         }
         activationFloats = most
-        maxPatch = (stem + blocks.flatMap(\.convolutions)).filter { $0.kernel > 1 }.map(\.patchLength).max() ?? 0
+        scratchFloats = (stem + blocks.flatMap(\.convolutions)).map(\.scratchFloats).max() ?? 0
     }
 
     var multiplyAdds: Double {
@@ -138,7 +143,8 @@ final class ResNetWorkspace {
     private let storage: FloatBuffer
     /// Five activation buffers: act[0] holds the stage input/output between blocks, the rest are a block's scratch.
     var act: [UnsafeMutablePointer<Float>]
-    /// Per-worker im2col rows: `threads` blocks of `colsStride` floats (ConvTiles.rowsPerTile rows of the widest patch).
+    /// Per-worker convolution scratch: `threads` blocks of `colsStride` floats (the most any convolution asks for:
+    /// ConvTiles.rowsPerTile rows of the widest im2col patch, or WinogradTiles.scratchFloats).
     let cols: UnsafeMutablePointer<Float>
     let colsStride: Int
     /// The attention pool's tokens [images·n, w], q/k/v [images·n, 3w], context [images, w], attention scratch.
@@ -147,7 +153,7 @@ final class ResNetWorkspace {
     init(_ m: ModifiedResNet, threads: Int) {
         self.threads = threads
         let b = ModifiedResNet.chunkImages, a = m.attnpool
-        colsStride = ConvTiles.rowsPerTile * max(m.maxPatch, 1)
+        colsStride = max(m.scratchFloats, 1)
         let sizes = Array(repeating: b * m.activationFloats, count: 5) + [
             threads * colsStride, b * a.tokens * a.width, b * a.tokens * 3 * a.width, b * a.width,
             threads * Attention.scratchCount(longest: a.tokens, headDim: a.headDim),

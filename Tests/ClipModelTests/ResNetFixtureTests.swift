@@ -70,6 +70,27 @@ import Testing
         #expect(maxAbsDiff(single, a) <= 1e-4 * scale && Self.minCosine(single, a, dim: ref.dim) >= 0.99999999)
     }
 
+    /// The 3×3, stride-1 convolutions by Winograd F(2×2, 3×3) (the default) and by im2col, each against PyTorch and
+    /// against each other (the figures in docs/parity.md); the two paths must agree 1000× inside the verifier's
+    /// cosine tolerance, on 1 and 2 threads.
+    @Test func winogradAndIm2colOnTheFixture() throws {
+        let ref = try Self.reference()
+        let w = try CLIPWeights.load(path: Self.weightsPath)
+        let wino = try ModifiedResNet(w, convolution: .winograd), direct = try ModifiedResNet(w, convolution: .im2col)
+        #expect(wino.convolution == .winograd && direct.convolution == .im2col)
+        #expect(wino.stem[1].winograd != nil && wino.layers[0].conv2.winograd != nil && wino.stem[0].winograd == nil)
+        #expect(direct.stem[1].winograd == nil && direct.layers.allSatisfy { $0.conv2.winograd == nil })
+        let b = Self.encode(direct, ref.pixels, count: ref.count, dim: ref.dim, threads: 2)
+        for threads in [1, 2] {
+            let a = Self.encode(wino, ref.pixels, count: ref.count, dim: ref.dim, threads: threads)
+            let (diff, cos) = (maxAbsDiff(a, b), Self.minCosine(a, b, dim: ref.dim))
+            let (ca, cb) = (Self.minCosine(a, ref.embeddings, dim: ref.dim), Self.minCosine(b, ref.embeddings, dim: ref.dim))
+            print("rn-tiny \(threads) thread(s): Winograd vs im2col max abs diff \(diff) (largest |value| \(ref.embeddings.map(abs).max()!)), min cosine \(cos); Winograd vs PyTorch \(ca), im2col vs PyTorch \(cb), Winograd vs PyTorch max abs diff \(maxAbsDiff(a, ref.embeddings))")
+            #expect(ca >= Self.minCosine && cb >= Self.minCosine)
+            #expect(1 - cos <= (1 - Self.minCosine) / 1000, "Winograd vs im2col: 1 − \(1 - cos)")
+        }
+    }
+
     /// Negative control: the running statistics of the stem's bn1 and bn2 swapped must fail the tolerance.
     @Test func swappedBatchNormStatisticsFail() throws {
         let ref = try Self.reference()
