@@ -10,6 +10,9 @@ import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A plain TCP client on loopback with a receive bound, so a test that waits for the server to
 /// close the connection ends either way.
@@ -212,6 +215,17 @@ func withLimitedServer(_ service: SearchService, token: String? = nil, limits: C
 }
 
 @Suite struct DecodeQueueTests {
+    /// Decoding runs below the request threads' priority: a job sees its thread's nice value 10 above the
+    /// process's (at most 19), and the caller's thread is untouched.
+    @Test func jobsRunAtALowerPriority() async throws {
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let own = getpriority(which, 0)
+        let q = BoundedQueue(label: "test-nice", concurrency: 1, maxWaiting: 1)
+        let seen = try await q.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        #expect(seen == min(19, own + 10))
+        #expect(getpriority(which, 0) == own)
+    }
+
     /// Past `concurrency` running and `maxWaiting` waiting, a job is refused at once (503 server.busy);
     /// once one finishes, the next is admitted again.
     @Test func refusesPastItsBoundAndAdmitsAgainAfter() async throws {

@@ -100,3 +100,68 @@ final class Flag: @unchecked Sendable {
         #expect(worker.textBatches == 5)
     }
 }
+
+/// An embedder that records its calls and can hold image calls until released.
+final class RecordingEmbedder: Embedder, @unchecked Sendable {
+    let base: any Embedder
+    private let lock = NSLockLike()
+    private var log: [String] = []
+    private var inImage = false
+    let release = DispatchSemaphore(value: 0)
+    private var holdImages = true
+    func stopHolding() { lock.locked { holdImages = false } }
+
+    init(_ base: any Embedder) { self.base = base }
+    var dimension: Int { base.dimension }
+    var modelName: String { base.modelName }
+    var calls: [String] { lock.locked { log } }
+    var insideImageCall: Bool { lock.locked { inImage } }
+    func prepareImage(_ bytes: [UInt8]) throws -> PreparedImage { try base.prepareImage(bytes) }
+    func embedImages(_ images: [PreparedImage]) throws -> Matrix {
+        lock.locked { log.append("images \(images.count)"); inImage = true }
+        if lock.locked({ holdImages }) { release.wait() }
+        defer { lock.locked { inImage = false } }
+        return try base.embedImages(images)
+    }
+    func embedTexts(_ texts: [String]) throws -> Matrix {
+        lock.locked { log.append("texts \(texts.count)") }
+        return try base.embedTexts(texts)
+    }
+}
+
+@Suite struct TextsAheadOfImagesTests {
+    /// While texts are being served, queued images go one per encoder call and a text that arrives meanwhile is
+    /// encoded before the next image. Without text traffic the same queue is one batch (the control below,
+    /// and ImageBatchTests).
+    @Test(arguments: [true, false])
+    func aTextWaitsForOneImageNotForTheQueue(textsActive: Bool) async throws {
+        let rec = RecordingEmbedder(Fixtures.embedder)
+        // A minute of "texts active": a loaded machine (the suite runs in parallel) cannot let it lapse mid-test.
+        let worker = InferenceWorker(embedder: rec, textActiveSeconds: 60)
+        defer { worker.stop() }
+        if textsActive { _ = try await worker.embed(text: "a text just served") }
+        let prepared = try (0..<4).map { try Fixtures.embedder.prepareImage(try Fixtures.sample($0)) }
+        let gate = DispatchSemaphore(value: 0)
+        let started = Flag()
+        async let held: Void = worker.run { started.set(); gate.wait() }
+        while !started.isSet { try await Task.sleep(nanoseconds: 1_000_000) }
+        let images = prepared.map { p in Task { try await worker.embed(image: p) } }
+        while worker.queuedImages < prepared.count { try await Task.sleep(nanoseconds: 1_000_000) }
+        gate.signal()
+        try await held
+        while !rec.insideImageCall { try await Task.sleep(nanoseconds: 1_000_000) }
+        let text = Task { try await worker.embed(text: "a query arriving while an image encodes") }
+        while worker.queuedTexts < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        rec.stopHolding()
+        rec.release.signal()
+        _ = try await text.value
+        for t in images { _ = try await t.value }
+        let afterFirst = Array(rec.calls.drop(while: { $0.hasPrefix("texts") }))
+        if textsActive {
+            #expect(afterFirst.prefix(2) == ["images 1", "texts 1"], "\(rec.calls)")
+            #expect(afterFirst.filter { $0 == "images 1" }.count == 4, "\(rec.calls)")
+        } else {
+            #expect(afterFirst.prefix(2) == ["images 4", "texts 1"], "\(rec.calls)")
+        }
+    }
+}
