@@ -24,7 +24,7 @@ public func fuzzSafetensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
             let backing: MappedFile.Backing = size % 2 == 0 ? .mapping : .privateCopy
             let file = try SafetensorsFile(path: path, backing: backing)
             _ = file.stored
-            _ = try file.config()
+            _ = try WeightSource.safetensors(file).spec()
             let weights = try file.load(halves: size % 3 == 0 ? .widen : .direct)
             weights.materializeAll()
             for name in weights.names { _ = try weights.tensor(name) }
