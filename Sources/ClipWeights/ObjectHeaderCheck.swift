@@ -95,6 +95,16 @@ enum ObjectHeaderCheck {
         guard (1...3).contains(typeVersion), typeClass <= 10, (1...2).contains(spaceVersion) else {
             return "has datatype version \(typeVersion) class \(typeClass) and dataspace version \(spaceVersion), which libhdf5 cannot decode"
         }
+        // A floating-point type (class 1) carries 12 bytes of properties after its 8-byte header; libhdf5 refuses
+        // an exponent or mantissa of size 0 ("exponent size can't be zero") half-way through listing attributes,
+        // and closing the file then frees the half-built attribute (the same H5A__close crash).
+        if typeClass == 1 {
+            guard typeSize >= 20 else { return "has a floating-point datatype of \(typeSize) bytes, fewer than its 20" }
+            let (exponentSize, mantissaSize) = (d[typeAt + 13], d[typeAt + 15])
+            guard exponentSize > 0, mantissaSize > 0 else {
+                return "has a floating-point datatype with a \(exponentSize)-bit exponent and a \(mantissaSize)-bit mantissa, which libhdf5 cannot decode"
+            }
+        }
         let elementSize = Int(d.loadUnaligned(fromByteOffset: typeAt + 4, as: UInt32.self))
         let space = UnsafeRawBufferPointer(rebasing: d[spaceAt..<(spaceAt + spaceSize)])
         guard let count = elements(space) else { return "has a dataspace whose dimensions do not fit in it or overflow" }

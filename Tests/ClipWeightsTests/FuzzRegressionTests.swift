@@ -59,6 +59,14 @@ enum FuzzFixtures {
         #expect(e?.message.contains("dataspace version 0, which libhdf5 cannot decode") == true, "\(e?.message ?? "")")
     }
 
+    /// `make fuzz` hdf5, 2026-12-07: an attribute whose float datatype has a 0-bit exponent; libhdf5 fails listing the
+    /// attributes ("exponent size can't be zero") and H5Fclose then crashed in H5A__close (under ASan).
+    @Test func attributeFloatWithoutExponentIsNamed() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/attribute-float-exponent-size-0.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("0-bit exponent") == true, "\(e?.message ?? "")")
+    }
+
     /// libhdf5 asks malloc for 0xC000000000000 bytes (more than x86-64's address space) for a mutated header and
     /// reports the NULL as an error at open; only ASan aborted on it (run.sh now lets it return NULL as glibc does).
     @Test func libhdf5sOwnHugeAllocationIsAnError() throws {
