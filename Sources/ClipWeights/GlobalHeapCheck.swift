@@ -12,7 +12,9 @@ import Glibc
 import ClipCore
 
 enum GlobalHeapCheck {
-    static let signature: [UInt8] = Array("GCOL".utf8) + [1, 0, 0, 0]  // with version 1 and the reserved zeros
+    /// "GCOL" and version 1. The 3 reserved bytes after it are not part of it: libhdf5 never reads them (a fuzzed
+    /// collection with a reserved byte set hung libhdf5 while this check, matching them as zeros, skipped it).
+    static let signature: [UInt8] = Array("GCOL".utf8) + [1]
     static let headerSize = 16, objectHeaderSize = 16
 
     /// Throws `hdf5.corrupt` naming the first inconsistent collection. Files whose superblock is not at byte 0
@@ -20,7 +22,16 @@ enum GlobalHeapCheck {
     static func check(_ f: MappedFile) throws {
         try f.withBytes { b in
             guard lengthSize(b) == 8 else { return }
-            for at in offsets(of: signature, in: b) { try walk(b, collection: at, path: f.path) }
+            for at in offsets(of: signature, in: b) {
+                // Reserved bytes set and a size no collection here can have: five bytes that happen to spell
+                // "GCOL", 1 inside other data (tensor values), not a collection; libhdf5 reaches collections only
+                // through addresses, and one it reached with such a size would fail its own read.
+                if at + headerSize <= b.count, b[at + 5] | b[at + 6] | b[at + 7] != 0 {
+                    let size = b.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
+                    guard size >= UInt64(headerSize), size <= UInt64(b.count - at) else { continue }
+                }
+                try walk(b, collection: at, path: f.path)
+            }
         }
     }
 

@@ -67,6 +67,14 @@ enum FuzzFixtures {
         #expect(e?.message.contains("0-bit exponent") == true, "\(e?.message ?? "")")
     }
 
+    /// `make fuzz` hdf5, 2026-12-07 (a 13-second timeout; `clipwb inspect` waited out its child's 60 s): a global
+    /// heap collection with a reserved byte set, which the check used to skip, and objects libhdf5 loops over.
+    @Test func globalHeapWithReservedByteIsWalked() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/global-heap-reserved-byte-set.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("global heap collection at byte 2048") == true, "\(e?.message ?? "")")
+    }
+
     /// libhdf5 asks malloc for 0xC000000000000 bytes (more than x86-64's address space) for a mutated header and
     /// reports the NULL as an error at open; only ASan aborted on it (run.sh now lets it return NULL as glibc does).
     @Test func libhdf5sOwnHugeAllocationIsAnError() throws {
