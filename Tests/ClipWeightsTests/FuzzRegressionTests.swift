@@ -75,6 +75,14 @@ enum FuzzFixtures {
         #expect(e?.message.contains("global heap collection at byte 2048") == true, "\(e?.message ?? "")")
     }
 
+    /// `make fuzz` hdf5, 2026-12-07 (run 3, H5A__close SIGSEGV): an attribute of datatype version 6 in a file whose
+    /// superblock declares base address 65,280, which made the walk skip the whole file.
+    @Test func attributeBehindAMutatedBaseAddressIsChecked() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/attribute-datatype-version-6-behind-a-base-address.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.message.contains("datatype version 6") == true, "\(e?.message ?? "")")
+    }
+
     /// libhdf5 asks malloc for 0xC000000000000 bytes (more than x86-64's address space) for a mutated header and
     /// reports the NULL as an error at open; only ASan aborted on it (run.sh now lets it return NULL as glibc does).
     @Test func libhdf5sOwnHugeAllocationIsAnError() throws {
