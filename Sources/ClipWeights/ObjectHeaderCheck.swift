@@ -46,6 +46,8 @@ enum ObjectHeaderCheck {
 
     /// A version-1 object header: version 1, a reserved byte, message count, reference count, header size, then
     /// messages (type, size, flags, 3 reserved bytes, data) from byte 16, continued in the blocks 0x0010 names.
+    static let layoutType: UInt16 = 0x0008
+
     static func walkHeader(_ b: UnsafeRawBufferPointer, at: Int, path: String) throws {
         guard at + 16 <= b.count, b[at] == 1 else { return }  // not version 1: libhdf5 judges it
         var blocks = [(at + 16, at + 16 + Int(b.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)))]
@@ -69,6 +71,11 @@ enum ObjectHeaderCheck {
                     blocks.append((Int(a), Int(a + n)))
                 } else if type == attributeType, !shared, let what = problem(attribute: data, fileSize: b.count) {
                     throw bad("attribute message at byte \(p + 8) \(what)")
+                } else if type == layoutType, size >= 1, data[0] < 3 {
+                    // Layout versions 1 and 2 (HDF5 before 1.6.3; h5py and libhdf5 1.8+ write 3) are read with no
+                    // check that a compact dataset's data is as long as the dataset: make fuzz turned a version-3
+                    // message into version 2 and libhdf5 1.10.8 memcpy'd into NULL in H5Dread.
+                    throw WeightsError("hdf5.corrupt", "'\(path)': the dataset at object header byte \(at) has a data layout message of version \(data[0]) (HDF5 before 1.6.3), which clipwb does not read (libhdf5 crashes on damaged ones); re-save the file with h5py or a current libhdf5")
                 }
                 p += 8 + size
             }

@@ -83,6 +83,14 @@ enum FuzzFixtures {
         #expect(e?.message.contains("datatype version 6") == true, "\(e?.message ?? "")")
     }
 
+    /// `make fuzz` hdf5, 2026-12-07 (run 4, SIGSEGV in memcpy under H5Dread; `clipwb convert` was killed): a tensor's
+    /// layout message turned from version 3 into 2, which libhdf5 then reads as a compact dataset of bogus size.
+    @Test func layoutMessageOfVersion2IsRefused() throws {
+        let path = FuzzFixtures.root.appendingPathComponent("hdf5/layout-version-2-read-as-compact.h5").path
+        let e = #expect(throws: WeightsError.self) { _ = try HDF5File(path: path) }
+        #expect(e?.code == "hdf5.corrupt" && e?.message.contains("data layout message of version 2") == true, "\(e?.message ?? "")")
+    }
+
     /// libhdf5 asks malloc for 0xC000000000000 bytes (more than x86-64's address space) for a mutated header and
     /// reports the NULL as an error at open; only ASan aborted on it (run.sh now lets it return NULL as glibc does).
     @Test func libhdf5sOwnHugeAllocationIsAnError() throws {
