@@ -142,3 +142,15 @@ private final class WorkerStart {
         self.worker = worker
     }
 }
+
+/// The calling thread's CPU priority (Linux nice values are per thread).
+public enum ThreadPriority {
+    /// Lowers the calling thread alone by `increment` nice steps from the process's own (at most 19), so a
+    /// server started under `nice` keeps its requests ahead of this thread's work too. No-op elsewhere.
+    public static func lowerCurrent(by increment: Int32) {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        _ = setpriority(which, 0, min(19, getpriority(which, 0) + increment))  // who 0: the calling thread
+        #endif
+    }
+}

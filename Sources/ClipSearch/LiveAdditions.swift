@@ -118,10 +118,7 @@ extension SearchService {
     /// another forest than ingestion's two (equally good; the sidecar records the count).
     func scheduleRebuild() {
         rebuilds.trigger { [self] in
-            // who 0: the calling thread, on Linux; 10 above the process's own nice (a server started under
-            // `nice` keeps its requests ahead of its rebuild too).
-            let which = __priority_which_t(PRIO_PROCESS.rawValue)
-            _ = setpriority(which, 0, min(19, getpriority(which, 0) + 10))
+            ThreadPriority.lowerCurrent(by: 10)
             do {
                 let state = try catalog.state()
                 let vectors = try catalog.mapEmbeddings(state)

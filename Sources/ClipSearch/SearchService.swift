@@ -196,11 +196,7 @@ public final class BoundedQueue: @unchecked Sendable {
         for i in 0..<max(1, concurrency) {
             // The threads hold the queue (it lives as long as the server; a test's queue leaks its idle threads).
             let t = Thread { [self] in
-                #if os(Linux)
-                // who 0: the calling thread; at most 19.
-                let which = __priority_which_t(PRIO_PROCESS.rawValue)
-                _ = setpriority(which, 0, min(19, getpriority(which, 0) + niceIncrement))
-                #endif
+                ThreadPriority.lowerCurrent(by: niceIncrement)
                 self.loop()
             }
             t.name = "\(label)-\(i)"

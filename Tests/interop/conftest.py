@@ -29,6 +29,16 @@ def run_clipwb(*args, check=True, **kw):
     return p
 
 
+def sample_images(folder, n):
+    """The first n committed sample photos (by name) copied into a new folder; returns it."""
+    import shutil
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True)
+    for f in sorted(SAMPLES.glob("*.jpg"))[:n]:
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
 @contextlib.contextmanager
 def served(catalog, *args, binary=None):
     """`clipwb serve --catalog CATALOG --port 0 ARGS…` for the length of the block: yields (base URL ending in "/",

@@ -5,7 +5,6 @@ recall axis; a copy without frontiers must fail the pixel check); `ingest --inde
 setting in /api/stats, and re-ingesting with another recommendation changing the index."""
 import json
 import re
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SAMPLES, TINY, clipwb_path, served
+from conftest import SAMPLES, TINY, clipwb_path, sample_images, served
 from test_browser import ARTIFACTS, CHROMIUM, Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval"))
@@ -133,10 +132,7 @@ def serve_stats(catalog):
 
 def test_index_config_then_serve(sweep, tmp_path):
     rec = json.loads((sweep["out"] / "recommendation.json").read_text())
-    imgs = tmp_path / "imgs"
-    imgs.mkdir()
-    for f in sorted(SAMPLES.glob("*.jpg"))[:6]:
-        shutil.copy(f, imgs / f.name)
+    imgs = sample_images(tmp_path / "imgs", 6)
     cat = tmp_path / "cat"
     base = [clipwb_path(), "ingest", str(imgs), "--weights", str(TINY), "--catalog", str(cat)]
     variants = {}
@@ -179,10 +175,7 @@ def test_index_config_then_serve(sweep, tmp_path):
 def test_eval_on_a_folder_of_images(tmp_path):
     """`eval --images` embeds the folder once through the same pipeline as `clipwb embed` (bit-equal rows), caches it
     by weights sha and file list, and queries with held-out images or with texts."""
-    imgs = tmp_path / "imgs"
-    imgs.mkdir()
-    for f in sorted(SAMPLES.glob("*.jpg"))[:10]:
-        shutil.copy(f, imgs / f.name)
+    imgs = sample_images(tmp_path / "imgs", 10)
     out = tmp_path / "out"
     cmd = [clipwb_path(), "eval", "--images", str(imgs), "--weights", str(TINY), "--trees", "2", "--k", "1,5", "--runs", "1",
            "--no-png", "--out", str(out)]

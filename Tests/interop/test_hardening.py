@@ -189,12 +189,8 @@ def test_eval_refuses_an_hdf5_shape_the_file_cannot_hold(tmp_path):
 
 
 def test_reingest_with_other_trees_rebuilds_the_index(tmp_path):
-    from conftest import TINY
-    import shutil
-    imgs = tmp_path / "imgs"
-    imgs.mkdir()
-    for f in sorted(SAMPLES.glob("*.jpg"))[:6]:
-        shutil.copy(f, imgs / f.name)
+    from conftest import TINY, sample_images
+    imgs = sample_images(tmp_path / "imgs", 6)
     cat = tmp_path / "cat"
     base = [clipwb_path(), "ingest", str(imgs), "--weights", str(TINY), "--catalog", str(cat)]
     subprocess.run(base, check=True, capture_output=True, timeout=120)
