@@ -183,6 +183,12 @@ public enum Shards {
             let part = paths(dir, spec.stem + String(format: ".chunk-%06d", c))
             for f in [part.manifest, part.npy, part.names] { try? FileManager.default.removeItem(atPath: f) }
         }
+        // A task killed in the middle of a write (scancel --signal=KILL, OOM) leaves that write's temporary
+        // file. Only this shard's: another task may be writing its own now.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        where name.hasPrefix(spec.stem + ".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
         return (m, kept > 0 ? .resumed(chunksKept: kept) : .embedded)
     }
 

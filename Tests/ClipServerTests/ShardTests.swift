@@ -63,10 +63,20 @@ import Testing
             }
         }
         #expect(calls.n == 8)
+        // A kill in the middle of a write leaves that write's temporary file (seen in CI: SIGKILL from scancel).
+        // The rerun removes its own shard's leftovers and no other shard's (that task may be writing it now).
+        let stale = dir + "/" + spec.stem + ".chunk-000002.npy.tmp-99999"
+        let others = dir + "/shard-00000-of-00003.chunk-000000.npy.tmp-99998"
+        for f in [stale, others] { #expect(FileManager.default.createFile(atPath: f, contents: Data([1, 2, 3]))) }
         let (m, outcome) = try Shards.run(list: files, spec: spec, dir: dir, model: model(calls: calls), checkpointEvery: 4)
         #expect(outcome == .resumed(chunksKept: 2))
         #expect(calls.n == 10)  // only the last 2 of the slice's 10 items were embedded again
         #expect(m.first == 10 && m.end == 20 && m.rows == 10 && m.complete)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == [
+            "shard-00000-of-00003.chunk-000000.npy.tmp-99998",
+            spec.stem + ".json", spec.stem + ".names.txt", spec.stem + ".npy",
+        ])
+        try FileManager.default.removeItem(atPath: others)
         let (_, again) = try Shards.run(list: files, spec: spec, dir: dir, model: model(calls: calls), checkpointEvery: 4)
         #expect(again == .alreadyComplete && calls.n == 10)
 
