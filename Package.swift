@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "AnnoyIndex", dependencies: ["ClipCore"],
                 swiftSettings: v5 + fastDebug + [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "HNSWIndex", dependencies: ["ClipCore", "CHNSW"], swiftSettings: v5),
-        .target(name: "ClipEval", dependencies: ["ClipCore", "AnnoyIndex", "HNSWIndex", "CBLAS", "CHDF5"], swiftSettings: v5 + fastDebug),
+        .target(name: "ClipEval", dependencies: ["ClipCore", "ClipWeights", "AnnoyIndex", "HNSWIndex", "CBLAS"], swiftSettings: v5 + fastDebug),
         // The embedding stage: weights → model + its tokenizer and preprocessing → embeddings (CLI and server).
         .target(name: "ClipEmbed", dependencies: ["ClipCore", "ClipWeights", "ClipTokenizer", "ClipImage", "ClipModel"], swiftSettings: v5),
         // The parity stage: reference files, the stage-by-stage verification, its tolerances and verdict.

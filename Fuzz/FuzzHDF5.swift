@@ -39,6 +39,8 @@ func fuzzSeeds() throws -> [String: [UInt8]] {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHDF5(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard size <= maxBytes else { return 0 }
+    // The containment child within libFuzzer's -timeout=10 (a hang there is refused after 5 s, not a timeout).
+    HDF5File.containment = (memoryMb: 1024, seconds: 5)
     return Fuzz.run(data, size) { bytes in
         try Fuzz.withTempFile(bytes, suffix: ".h5") { path in
             let w = try HDF5Model(path: path)

@@ -34,7 +34,7 @@ static void fail(char *err, size_t errlen, const char *what) {
 
 // libhdf5 1.10 (Debian's hdf5-serial) is not thread-safe: every entry point of this shim holds one recursive
 // process-wide mutex for its whole body (released on every return by the cleanup attribute), whoever calls it
-// (ClipWeights' HDF5File, ClipEval's ann-benchmarks reader, the fuzzers).
+// (ClipWeights' HDF5File, through which ClipEval reads ann-benchmarks files; the fuzzers).
 #include <pthread.h>
 static pthread_mutex_t chdf5_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static inline int chdf5_lock(void) { return pthread_mutex_lock(&chdf5_mutex); }
@@ -158,8 +158,13 @@ int chdf5_dataset_info(chdf5_id file, const char *path, chdf5_info *info, char *
     if (dcpl >= 0) {
         int nf = H5Pget_nfilters(dcpl);
         info->is_filtered = nf > 0;
+        info->layout = (int)H5Pget_layout(dcpl);
         H5Pclose(dcpl);
+    } else {
+        info->layout = -1;
     }
+    haddr_t at = H5Dget_offset(d);
+    info->offset = at == HADDR_UNDEF ? UINT64_MAX : (uint64_t)at;
     H5Eclear2(H5E_DEFAULT);
     if (rank < 0 || rank > 8) {
         H5Tclose(t); H5Sclose(s); H5Dclose(d);
@@ -611,4 +616,131 @@ int chdf5_write_attr_string(chdf5_id file, const char *path, const char *name, c
 int chdf5_write_attr_int(chdf5_id file, const char *path, const char *name, int64_t value, char *err, size_t errlen) {
     CHDF5_GUARD;
     return write_attr(file, path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err, errlen);
+}
+
+// ---- Containment (see chdf5.h, chdf5_probe) ----
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { PROBE_SAFE = 0, PROBE_ATTRIBUTES = 3, PROBE_DATA = 4 };
+
+typedef struct { int status; size_t max_bytes; } probe_ctx;
+
+// Reads one attribute whole, as libhdf5 converts it to its native type (vlen strings through the global heap).
+static herr_t probe_attr_cb(hid_t loc, const char *name, const H5A_info_t *ainfo, void *data) {
+    (void)ainfo;
+    probe_ctx *ctx = (probe_ctx *)data;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) { ctx->status = PROBE_ATTRIBUTES; return -1; }
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    hid_t mt = t >= 0 ? H5Tget_native_type(t, H5T_DIR_DEFAULT) : -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t size = mt >= 0 ? H5Tget_size(mt) : 0;
+    if (mt >= 0 && n > 0 && size > 0 && (size_t)n <= ctx->max_bytes / size) {
+        void *buf = calloc((size_t)n, size);
+        if (buf && H5Aread(a, mt, buf) >= 0) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);  // frees vlen parts only
+        free(buf);
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
+}
+
+// Every object: all its attributes; a dataset's description, and its values unless they lie in one piece
+// (those clipwb reads with pread, never H5Dread).
+static herr_t probe_visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void *data) {
+    probe_ctx *ctx = (probe_ctx *)data;
+    hid_t o = H5Oopen(obj, name, H5P_DEFAULT);
+    if (o < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, NULL, probe_attr_cb, ctx) < 0) {
+        ctx->status = PROBE_ATTRIBUTES;
+        H5Oclose(o);
+        return -1;
+    }
+    if (info->type == H5O_TYPE_DATASET) {
+        hid_t t = H5Dget_type(o), sp = H5Dget_space(o), dcpl = H5Dget_create_plist(o);
+        hid_t mt = t >= 0 ? H5Tget_native_type(t, H5T_DIR_DEFAULT) : -1;
+        int contiguous = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
+                         H5Tdetect_class(t, H5T_VLEN) <= 0 && H5Tis_variable_str(t) <= 0;
+        hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        size_t size = mt >= 0 ? H5Tget_size(mt) : 0;
+        if (!contiguous && mt >= 0 && n > 0 && size > 0 && (size_t)n <= ctx->max_bytes / size) {
+            void *buf = calloc((size_t)n, size);
+            if (buf && H5Dread(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
+            free(buf);
+        }
+        if (mt >= 0) H5Tclose(mt);
+        if (t >= 0) H5Tclose(t);
+        if (sp >= 0) H5Sclose(sp);
+        if (dcpl >= 0) H5Pclose(dcpl);
+    }
+    H5Oclose(o);
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
+}
+
+static long resident_mb(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    long pages = 0, resident = 0;
+    int got = fscanf(f, "%ld %ld", &pages, &resident);
+    fclose(f);
+    return got == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024 : 0;
+}
+
+int chdf5_probe(const char *path, long memory_mb, double seconds, char *err, size_t errlen) {
+    CHDF5_GUARD;  // held across fork: no other thread is inside libhdf5 when the child copies its state
+    long base_mb = resident_mb(getpid());  // the child starts with the parent's pages counted as its own
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        // The child: only C from here on, then _exit (no atexit handlers, no Swift).
+        silence();
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (f < 0) _exit(PROBE_SAFE);  // libhdf5 refused it cleanly: the parent's open reports why
+        probe_ctx ctx = {PROBE_SAFE, (size_t)memory_mb << 19};  // values up to half the budget
+        H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, probe_visit_cb, &ctx, H5O_INFO_BASIC);  // the root too, as "."
+        H5Fclose(f);  // closing frees what failed decodes left half-built: crashes here count too
+        _exit(ctx.status);
+    }
+    int status = 0;
+    struct timespec start, now, nap = {0, 100000};  // 0.1 ms, doubling to 12.8 ms: a quick child is seen quickly
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    const char *why = NULL;
+    char detail[96] = {0};
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double elapsed = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        long mb = resident_mb(pid) - base_mb;
+        if (elapsed > seconds || mb > memory_mb) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+            if (mb > memory_mb) snprintf(detail, sizeof detail, "it used more than %ld MB", memory_mb);
+            else snprintf(detail, sizeof detail, "it ran longer than %.0f s", seconds);
+            why = detail;
+            break;
+        }
+        nanosleep(&nap, NULL);
+        if (nap.tv_nsec < 12800000) nap.tv_nsec *= 2;
+    }
+    if (!why) {
+        if (WIFSIGNALED(status)) { snprintf(detail, sizeof detail, "it died with signal %d", WTERMSIG(status)); why = detail; }
+        else if (WEXITSTATUS(status) == PROBE_ATTRIBUTES) why = "an attribute message could not be decoded (libhdf5 1.10.8 crashes freeing such a message)";
+        else if (WEXITSTATUS(status) != PROBE_SAFE) { snprintf(detail, sizeof detail, "it exited with status %d", WEXITSTATUS(status)); why = detail; }
+    }
+    if (!why) return 0;
+    if (err && errlen) snprintf(err, errlen, "%s", why);
+    return 1;
 }

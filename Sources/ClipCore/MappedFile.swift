@@ -129,11 +129,22 @@ public enum RegularFile {
         return CoreError("file.not-regular", "'\(path)' is not a regular file (it is \(kind)); \(what)")
     }
 
-    /// Reads exactly `count` bytes from the start of `fd` into `p`.
-    static func read(_ fd: Int32, into p: UnsafeMutableRawPointer, count: Int, path: String) throws {
+    /// Reads `out.count` bytes at byte `offset` of the regular file `path` (a piece of a file another library
+    /// describes, e.g. an HDF5 dataset's contiguous data).
+    public static func read(_ path: String, at offset: Int, into out: UnsafeMutableRawBufferPointer) throws {
+        let (fd, size) = try open(path)
+        defer { close(fd) }
+        guard offset >= 0, offset <= size, out.count <= size - offset else {
+            throw CoreError("file.unreadable", "cannot read '\(path)': bytes \(offset)..<\(offset + out.count) are past its end (\(size) bytes)")
+        }
+        if let base = out.baseAddress, out.count > 0 { try read(fd, into: base, count: out.count, path: path, at: offset) }
+    }
+
+    /// Reads exactly `count` bytes from byte `at` (the start unless given) of `fd` into `p`.
+    static func read(_ fd: Int32, into p: UnsafeMutableRawPointer, count: Int, path: String, at start: Int = 0) throws {
         var off = 0
         while off < count {
-            let n = pread(fd, p + off, count - off, off_t(off))
+            let n = pread(fd, p + off, count - off, off_t(start + off))
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
                 let reason = n < 0 ? String(cString: strerror(errno)) : "it shrank to \(off) bytes while being read"

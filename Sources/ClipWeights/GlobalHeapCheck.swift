@@ -61,7 +61,9 @@ enum GlobalHeapCheck {
         }
     }
 
-    static func walk(_ b: UnsafeRawBufferPointer, collection at: Int, path: String) throws {
+    /// Walks the collection at `at` and returns its objects' sizes by index (not 0, the free space).
+    @discardableResult
+    static func walk(_ b: UnsafeRawBufferPointer, collection at: Int, path: String) throws -> [UInt16: UInt64] {
         func bad(_ what: String) -> WeightsError {
             WeightsError("hdf5.corrupt", "'\(path)' is a damaged HDF5 file: its global heap collection at byte \(at) (where variable-length strings are kept) \(what); libhdf5 would crash or hang reading it, so re-export or re-copy the file")
         }
@@ -72,7 +74,7 @@ enum GlobalHeapCheck {
         }
         let end = at + Int(size)
         var p = at + headerSize
-        var seen = Set<UInt16>()
+        var seen: [UInt16: UInt64] = [:]
         // As libhdf5: fewer bytes than an object header at the end are free space.
         while end - p >= objectHeaderSize {
             let index = b.loadUnaligned(fromByteOffset: p, as: UInt16.self)
@@ -82,14 +84,57 @@ enum GlobalHeapCheck {
                 guard objectSize == UInt64(left) else {
                     throw bad("has free space of \(objectSize) bytes where \(left) remain")
                 }
-                return
+                return seen
             }
             // Header + data rounded up to 8 bytes, compared without overflow.
             guard objectSize <= UInt64(left), objectHeaderSize + (Int(objectSize) + 7) / 8 * 8 <= left else {
                 throw bad("has object \(index) of \(objectSize) bytes, more than the \(left - objectHeaderSize) left in the collection")
             }
-            guard seen.insert(index).inserted else { throw bad("holds object \(index) twice") }
+            guard seen.updateValue(objectSize, forKey: index) == nil else { throw bad("holds object \(index) twice") }
             p += objectHeaderSize + (Int(objectSize) + 7) / 8 * 8
         }
+        return seen
+    }
+
+    /// The objects of the collection at byte `at`, or nil when no collection starts there.
+    static func objects(_ b: UnsafeRawBufferPointer, at: Int, path: String) throws -> [UInt16: UInt64]? {
+        guard at >= 0, at + signature.count <= b.count, b[at..<(at + signature.count)].elementsEqual(signature) else { return nil }
+        return try walk(b, collection: at, path: path)
+    }
+}
+
+/// Variable-length values (strings) as stored: per element a 4-byte length (in base elements), then a global heap
+/// id, the collection's 8-byte address and a 4-byte object index. libhdf5 1.10.8's H5HG_read trusts the id: an
+/// index the collection does not hold reads past its table of objects (SIGSEGV), and it copies the whole object
+/// into a buffer sized by the length before comparing the two (a heap overflow). So each id is checked first.
+struct HeapIds {
+    static let elementSize = 16
+    let file: UnsafeRawBufferPointer
+    let path: String
+    private var collections: [UInt64: [UInt16: UInt64]?] = [:]
+
+    init(_ file: UnsafeRawBufferPointer, path: String) {
+        self.file = file
+        self.path = path
+    }
+
+    /// What is wrong with value `i` (16 bytes at `value`), `baseSize` bytes per element of its sequence (1 for
+    /// strings; nil when unknown: the size is not compared), or nil. No collection at the address is libhdf5's
+    /// own clean error (bad signature, or past the end), and address 0 is an empty value it does not look up.
+    mutating func problem(_ value: UnsafeRawBufferPointer, _ i: Int, baseSize: Int?) throws -> String? {
+        let length = value.loadUnaligned(as: UInt32.self)
+        let (address, index) = (value.loadUnaligned(fromByteOffset: 4, as: UInt64.self), value.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        guard address != 0, address < UInt64(file.count) else { return nil }
+        if collections[address] == nil {
+            collections[address] = try GlobalHeapCheck.objects(file, at: Int(address), path: path)
+        }
+        guard let objects = collections[address] ?? nil else { return nil }
+        guard index <= UInt32(UInt16.max), let size = objects[UInt16(index)] else {
+            return "holds a variable-length value \(i) stored as object \(index) of the global heap collection at byte \(address), which holds no such object"
+        }
+        if let baseSize, let expected = CheckedSize.product(Int(length), baseSize), size != UInt64(expected) {
+            return "holds a variable-length value \(i) of \(length) elements (\(expected) bytes) stored as object \(index) of the global heap collection at byte \(address), which holds \(size) bytes"
+        }
+        return nil
     }
 }

@@ -24,6 +24,9 @@ public final class HDF5File: @unchecked Sendable {
         public let isNullSpace: Bool
         /// Stored through a filter (deflate, ...), so it may hold more bytes than it occupies.
         public let isFiltered: Bool
+        /// Numbers stored in one unfiltered piece of exactly `count × elementSize` bytes inside the file, opened
+        /// read-only: their byte address, so the values are read from the file without libhdf5's H5Dread.
+        public var contiguousAt: Int? = nil
         /// Elements (0 for a null dataspace). `info` has checked that count × elementSize does not overflow.
         public var count: Int { isNullSpace ? 0 : shape.reduce(1, *) }
         /// numpy-style name of the stored type, for messages and tables.
@@ -38,15 +41,41 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     /// Opens `path` read-only. Distinguishes a missing file, a non-HDF5 file and a damaged one.
-    /// Run before libhdf5 touches a file, when set: the CLI sets it to read the file's metadata first in a
-    /// child process under a memory and time budget (libhdf5 1.10 trusts sizes inside some damaged files
-    /// and can allocate without bound), so such a file is refused instead of exhausting the machine.
-    nonisolated(unsafe) public static var preflight: ((String) throws -> Void)?
 
-    public init(path: String) throws {
+    /// Limits for the child process that reads a file with libhdf5 before this process does (chdf5_probe): a
+    /// file that makes libhdf5 crash, hang or allocate without bound there is refused. nil: no child.
+    nonisolated(unsafe) public static var containment: (memoryMb: Int, seconds: Double)? = (2048, 60)
+    /// Files already read safely in a child (device, inode, size, change time): one child per file and process.
+    nonisolated(unsafe) static var contained = Set<String>()
+
+    static func contain(_ path: String, limits: (memoryMb: Int, seconds: Double)?) throws {
+        guard let limits else { return }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }  // the open below says why
+        let identity = "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
+        if lock.locked({ contained.contains(identity) }) { return }
+        var err = [CChar](repeating: 0, count: 256)
+        let rc = chdf5_probe(path, limits.memoryMb, limits.seconds, &err, err.count)
+        guard rc != 1 else {
+            throw WeightsError("hdf5.unsafe", "'\(path)' is a damaged HDF5 file: reading it with libhdf5 in a child process failed (\(String(cString: err))); re-export or re-copy it")
+        }
+        if rc == 0 { lock.locked { _ = contained.insert(identity) } }
+    }
+
+    /// Opened read-only by `init(path:)`: what is on disk is what libhdf5 would read.
+    private let readOnly: Bool
+    /// Read datasets stored in one piece with pread (tests turn it off to compare with H5Dread's values).
+    var directReads = true
+
+    public convenience init(path: String) throws {
+        try self.init(path: path, containment: HDF5File.containment)
+    }
+
+    /// `containment`: the child's limits (tests pass nil to reach the checks behind it).
+    public init(path: String, containment: (memoryMb: Int, seconds: Double)?) throws {
         self.path = path
+        readOnly = true
         try RegularFile.require(path)  // libhdf5 would block on a FIFO
-        try HDF5File.preflight?(path)
         let probe = try HDF5File.lock.locked { chdf5_is_hdf5(path) }
         if probe != 1 {
             // Tell apart "missing/unreadable" from "not HDF5" with a plain open.
@@ -59,6 +88,8 @@ public final class HDF5File: @unchecked Sendable {
         let bytes = try MappedFile(path: path)
         try ObjectHeaderCheck.check(bytes)  // before libhdf5 loads the root group's header
         try LocalHeapCheck.check(bytes)  // before it loads any group's link names
+        try GlobalHeapCheck.check(bytes)  // before it reads any variable-length value
+        try HDF5File.contain(path, limits: containment)  // and what no check knows: libhdf5 reads it in a child first
         var err = [CChar](repeating: 0, count: 512)
         let id = HDF5File.lock.locked { chdf5_open_readonly(path, &err, err.count) }
         guard id >= 0 else {
@@ -71,13 +102,12 @@ public final class HDF5File: @unchecked Sendable {
         self.id = id
         var st = stat()
         fileBytes = stat(path, &st) == 0 ? Int(st.st_size) : 0
-        // Opening reads no global heap; anything after may (string attributes), so check it now.
-        try GlobalHeapCheck.check(bytes)
     }
 
     private init(created path: String, id: chdf5_id) {
         self.path = path
         self.id = id
+        readOnly = false
         fileBytes = Int.max
     }
 
@@ -117,11 +147,16 @@ public final class HDF5File: @unchecked Sendable {
         return (0..<Int(n)).map { String(cString: names![$0]!) }
     }
 
-    public func info(_ dataset: String) throws -> DatasetInfo {
+    func rawInfo(_ dataset: String) throws -> chdf5_info {
         var err = [CChar](repeating: 0, count: 512)
         var i = chdf5_info()
         let rc = HDF5File.lock.locked { chdf5_dataset_info(id, dataset, &i, &err, err.count) }
         try check(rc, err, "reading the description of \(dataset)")
+        return i
+    }
+
+    public func info(_ dataset: String) throws -> DatasetInfo {
+        let i = try rawInfo(dataset)
         let dims = withUnsafeBytes(of: i.dims) { Array($0.bindMemory(to: UInt64.self).prefix(Int(i.rank))) }
         let kind: DatasetInfo.Kind = switch Int32(i.type_class) {
         case Int32(CHDF5_FLOAT.rawValue): .float
@@ -133,10 +168,36 @@ public final class HDF5File: @unchecked Sendable {
         guard shape.count == dims.count else {
             throw WeightsError("weights.size", "dataset '\(dataset)' in '\(path)' has shape \(dims), with a dimension beyond 2^63; the file is corrupt")
         }
-        let d = DatasetInfo(shape: shape, kind: kind, elementSize: i.type_size, littleEndian: i.is_little_endian != 0,
+        var d = DatasetInfo(shape: shape, kind: kind, elementSize: i.type_size, littleEndian: i.is_little_endian != 0,
                             isNullSpace: i.is_null_space != 0, isFiltered: i.is_filtered != 0)
         try checkSize(d, dataset)
+        try checkStorage(d, i, dataset)
+        if readOnly, directReads, !d.isNullSpace, !d.isFiltered, d.kind == .float || d.kind == .integer, i.layout == 1,
+           i.offset != UInt64.max, i.storage_size == UInt64(d.count * d.elementSize) {
+            d.contiguousAt = Int(exactly: i.offset)  // checkStorage: inside the file
+        }
         return d
+    }
+
+    /// An unfiltered number dataset stored in one piece (compact or contiguous) must occupy exactly its shape's
+    /// bytes, and a contiguous one lie inside the file. libhdf5 1.10.8 checks neither: it sizes its read buffer
+    /// by the layout and copies the shape's bytes out of it (make fuzz found the heap overflow in H5Dread).
+    private func checkStorage(_ d: DatasetInfo, _ raw: chdf5_info, _ dataset: String) throws {
+        guard !d.isNullSpace, !d.isFiltered, d.kind == .float || d.kind == .integer,
+              raw.layout == 0 || raw.layout == 1 else { return }
+        let needs = UInt64(d.count * d.elementSize)  // checkSize: no overflow, at most the file's size
+        let contiguous = raw.layout == 1
+        let unallocated = contiguous && raw.storage_size == 0 && raw.offset == UInt64.max  // fill values
+        guard unallocated || raw.storage_size == needs else {
+            throw WeightsError("hdf5.corrupt", "dataset '\(dataset)' in '\(path)' stores \(raw.storage_size) bytes (\(contiguous ? "contiguous" : "compact") layout) but its shape needs \(needs) (shape \(d.shape), \(d.dtypeName)); the file is corrupt")
+        }
+        // (No address with a size: external storage, or fill values; libhdf5 reads no bytes of this file.)
+        if contiguous, raw.offset != UInt64.max {
+            let (end, overflow) = raw.offset.addingReportingOverflow(raw.storage_size)
+            guard !overflow, end <= UInt64(fileBytes) else {
+                throw WeightsError("hdf5.corrupt", "dataset '\(dataset)' in '\(path)' has its \(raw.storage_size) bytes at byte \(raw.offset), past the file's end (\(fileBytes) bytes); the file is corrupt or truncated")
+            }
+        }
     }
 
     /// A dataset's declared size, in checked arithmetic, must fit in the file (`maxFilterRatio` times it when
@@ -152,8 +213,14 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
-    /// Reads a numeric dataset as float32 into `out` (count must match), converting in libhdf5.
+    /// Reads a numeric dataset as float32 into `out` (count must match), converting in libhdf5 unless it is
+    /// little-endian float32 stored in one piece, which is read from the file as it is.
     public func readFloat(_ dataset: String, into out: UnsafeMutableBufferPointer<Float>) throws {
+        let d = try info(dataset)
+        try requireCount(d, out.count, dataset)
+        if d.kind == .float, d.elementSize == 4, d.littleEndian, isLittleEndianHost, let at = d.contiguousAt {
+            return try readContiguous(at, into: UnsafeMutableRawBufferPointer(out), dataset)
+        }
         var err = [CChar](repeating: 0, count: 512)
         let rc = HDF5File.lock.locked { chdf5_read_float(id, dataset, out.baseAddress, &err, err.count) }
         try check(rc, err, "reading \(dataset)")
@@ -161,9 +228,58 @@ public final class HDF5File: @unchecked Sendable {
 
     /// Reads the stored bytes of a dataset without conversion.
     public func readRaw(_ dataset: String, into out: UnsafeMutableRawBufferPointer) throws {
+        let d = try info(dataset)
+        guard d.kind == .float || d.kind == .integer, out.count == d.count * d.elementSize else {
+            throw WeightsError("hdf5.read", "reading \(dataset) in '\(path)': \(out.count) bytes asked for, the dataset holds \(d.count) × \(d.elementSize) (\(d.dtypeName))")
+        }
+        if let at = d.contiguousAt { return try readContiguous(at, into: out, dataset) }
         var err = [CChar](repeating: 0, count: 512)
         let rc = HDF5File.lock.locked { chdf5_read_raw(id, dataset, out.baseAddress, &err, err.count) }
         try check(rc, err, "reading \(dataset)")
+    }
+
+    private var isLittleEndianHost: Bool { 1.littleEndian == 1 }
+
+    private func requireCount(_ d: DatasetInfo, _ count: Int, _ dataset: String) throws {
+        guard d.kind == .float || d.kind == .integer, count == d.count else {
+            throw WeightsError("hdf5.read", "reading \(dataset) in '\(path)': room for \(count) values, the dataset holds \(d.count) (\(d.dtypeName))")
+        }
+    }
+
+    /// The bytes of a dataset `info` found stored in one piece, read with pread (no libhdf5 call: 1.10.8's
+    /// H5Dread trusts a damaged layout; see `checkStorage`).
+    private func readContiguous(_ at: Int, into out: UnsafeMutableRawBufferPointer, _ dataset: String) throws {
+        do { try RegularFile.read(path, at: at, into: out) } catch let e as ClipwbError {
+            throw WeightsError("hdf5.truncated", "reading \(dataset) in '\(path)' failed: \(e.message)")
+        }
+    }
+
+    /// A variable-length string dataset's values are global heap ids that libhdf5 follows on trust (see
+    /// HeapIds): each is checked first. They can be read only where they lie in one piece (contiguous, h5py's
+    /// default for strings); chunked or compact string datasets are refused rather than read unchecked.
+    private func checkHeapIds(_ d: DatasetInfo, _ raw: chdf5_info, _ dataset: String) throws {
+        guard raw.layout == 1, !d.isFiltered, raw.offset != UInt64.max else {
+            let layout = d.isFiltered ? "filtered (compressed)" : raw.layout == 2 ? "chunked" : raw.layout == 0 ? "compact" : "non-contiguous"
+            throw WeightsError("hdf5.unsupported", "dataset '\(dataset)' in '\(path)' keeps its variable-length strings in a \(layout) layout; clipwb reads them only from contiguous datasets (h5py's default: create the dataset without chunks or compression)")
+        }
+        let bytes = CheckedSize.product(d.count, HeapIds.elementSize)
+        guard let bytes, raw.storage_size == UInt64(bytes), raw.offset <= UInt64(fileBytes), UInt64(bytes) <= UInt64(fileBytes) - raw.offset else {
+            throw WeightsError("hdf5.corrupt", "dataset '\(dataset)' in '\(path)' stores \(raw.storage_size) bytes at byte \(raw.offset) for \(d.count) variable-length strings (\(HeapIds.elementSize) bytes each) in a \(fileBytes)-byte file; the file is corrupt")
+        }
+        var values = [UInt8](repeating: 0, count: bytes)
+        try values.withUnsafeMutableBytes { try readContiguous(Int(raw.offset), into: $0, dataset) }
+        let file = try MappedFile(path: path)
+        try file.withBytes { b in
+            var ids = HeapIds(b, path: path)
+            try values.withUnsafeBytes { v in
+                for i in 0..<d.count {
+                    let at = i * HeapIds.elementSize
+                    if let what = try ids.problem(UnsafeRawBufferPointer(rebasing: v[at..<(at + HeapIds.elementSize)]), i, baseSize: 1) {
+                        throw WeightsError("hdf5.corrupt", "'\(path)' is a damaged HDF5 file: dataset '\(dataset)' \(what); libhdf5 would crash reading it, so re-export or re-copy the file")
+                    }
+                }
+            }
+        }
     }
 
     public func readFloats(_ dataset: String) throws -> [Float] {
@@ -183,6 +299,11 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     public func readStrings(_ dataset: String) throws -> [String] {
+        let d = try info(dataset)
+        let raw = try rawInfo(dataset)
+        if readOnly, d.kind == .string, raw.is_vlen_string != 0, !d.isNullSpace, raw.storage_size > 0 {
+            try checkHeapIds(d, raw, dataset)
+        }
         var err = [CChar](repeating: 0, count: 512)
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         let n = HDF5File.lock.locked { chdf5_read_strings(id, dataset, &names, &err, err.count) }

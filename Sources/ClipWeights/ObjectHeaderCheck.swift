@@ -38,8 +38,9 @@ enum ObjectHeaderCheck {
                 }
             }
             var walked = Set<UInt64>()
+            var ids = HeapIds(b, path: f.path)
             for h in headers where h < UInt64(b.count) && walked.insert(h).inserted {
-                try walkHeader(b, at: Int(h), path: f.path)
+                try walkHeader(b, at: Int(h), path: f.path, ids: &ids)
             }
         }
     }
@@ -48,7 +49,7 @@ enum ObjectHeaderCheck {
     /// messages (type, size, flags, 3 reserved bytes, data) from byte 16, continued in the blocks 0x0010 names.
     static let layoutType: UInt16 = 0x0008
 
-    static func walkHeader(_ b: UnsafeRawBufferPointer, at: Int, path: String) throws {
+    static func walkHeader(_ b: UnsafeRawBufferPointer, at: Int, path: String, ids: inout HeapIds) throws {
         guard at + 16 <= b.count, b[at] == 1 else { return }  // not version 1: libhdf5 judges it
         var blocks = [(at + 16, at + 16 + Int(b.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)))]
         var seen = Set<Int>()
@@ -69,7 +70,7 @@ enum ObjectHeaderCheck {
                         throw bad("continuation message at byte \(p + 8) names a block of \(n) bytes at byte \(a), outside the file's \(b.count) bytes")
                     }
                     blocks.append((Int(a), Int(a + n)))
-                } else if type == attributeType, !shared, let what = problem(attribute: data, fileSize: b.count) {
+                } else if type == attributeType, !shared, let what = try problem(attribute: data, fileSize: b.count, ids: &ids) {
                     throw bad("attribute message at byte \(p + 8) \(what)")
                 } else if type == layoutType, size >= 1, data[0] < 3 {
                     // Layout versions 1 and 2 (HDF5 before 1.6.3; h5py and libhdf5 1.8+ write 3) are read with no
@@ -84,7 +85,7 @@ enum ObjectHeaderCheck {
 
     /// What is wrong with one attribute message, or nil. Version 1 pads name, datatype and dataspace to 8 bytes;
     /// versions 2 and 3 do not, and flag a shared datatype or dataspace (stored elsewhere: not checked here).
-    static func problem(attribute d: UnsafeRawBufferPointer, fileSize: Int) -> String? {
+    static func problem(attribute d: UnsafeRawBufferPointer, fileSize: Int, ids: inout HeapIds) throws -> String? {
         guard d.count >= 8, (1...3).contains(d[0]) else { return nil }  // another version: libhdf5 refuses it
         let version = Int(d[0])
         if version >= 2 && d[1] & 0x03 != 0 { return nil }
@@ -120,13 +121,21 @@ enum ObjectHeaderCheck {
         guard let bytes = CheckedSize.product(count, elementSize), bytes <= d.count - valuesAt else {
             return "holds \(count) values of \(elementSize) bytes, more than the \(d.count - valuesAt) bytes left in it"
         }
-        // Variable-length (class 9) values are a 4-byte length and a global heap id: libhdf5 allocates the length
-        // and fills it before finding the heap object shorter (4 GB of memory for a mutated string length).
+        // Variable-length (class 9) values are a 4-byte length and a global heap id (collection address, object
+        // index): libhdf5 allocates the length and fills it before finding the heap object shorter (4 GB of memory
+        // for a mutated string length), and reads the id on trust (make fuzz: SIGSEGV in H5HG_read; see HeapIds).
         if d[typeAt] & 0x0F == 9, elementSize >= 4 {
+            // Strings (type 1) are of bytes; a sequence's base type follows the 8-byte datatype header.
+            let baseSize = d[typeAt + 1] & 0x0F == 1 ? 1 : typeSize >= 16 ? Int(d.loadUnaligned(fromByteOffset: typeAt + 12, as: UInt32.self)) : nil
             for i in 0..<count {
-                let length = d.loadUnaligned(fromByteOffset: valuesAt + i * elementSize, as: UInt32.self)
+                let at = valuesAt + i * elementSize
+                let length = d.loadUnaligned(fromByteOffset: at, as: UInt32.self)
                 guard Int(length) <= fileSize else {
                     return "holds a variable-length value \(i) of \(length) elements, more than the file's \(fileSize) bytes"
+                }
+                if elementSize >= HeapIds.elementSize,
+                   let what = try ids.problem(UnsafeRawBufferPointer(rebasing: d[at..<(at + HeapIds.elementSize)]), i, baseSize: baseSize) {
+                    return what
                 }
             }
         }

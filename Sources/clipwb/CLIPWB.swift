@@ -17,7 +17,7 @@ struct CLIPWB: AsyncParsableCommand {
         version: ClipwbVersion.string,
         subcommands: [
             Doctor.self, Convert.self, Inspect.self, Tokenize.self, Preprocess.self, Embed.self, Verify.self,
-            IndexCommand.self, Eval.self, Ingest.self, Export.self, Serve.self, Benchmark.self, CheckHDF5.self,
+            IndexCommand.self, Eval.self, Ingest.self, Export.self, Serve.self, Benchmark.self,
         ]
     )
 
@@ -26,7 +26,6 @@ struct CLIPWB: AsyncParsableCommand {
     /// every other clipwb error line.
     static func main() async {
         BLASKernels.upgradeIfFallback()
-        if ProcessInfo.processInfo.environment["CLIPWB_HDF5_CHILD"] == nil { HDF5File.preflight = HDF5Containment.check }
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {

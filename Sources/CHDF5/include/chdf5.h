@@ -21,11 +21,20 @@ typedef struct {
     int is_null_space;    // H5S_NULL: no values at all (rank 0, like a scalar, but nothing to read)
     uint64_t storage_size;// bytes the dataset occupies in the file (allocated chunks only, when chunked)
     int is_filtered;      // stored through a filter (deflate, ...): may hold more than storage_size bytes
+    int layout;           // H5D_COMPACT 0, H5D_CONTIGUOUS 1, H5D_CHUNKED 2, H5D_VIRTUAL 3; -1 unknown
+    uint64_t offset;      // contiguous and allocated: the data's byte address in the file; else UINT64_MAX
 } chdf5_info;
 
 /// 1 if `path` starts with the HDF5 signature, 0 if not, -1 if it cannot be read.
 int chdf5_is_hdf5(const char *path);
 chdf5_id chdf5_open_readonly(const char *path, char *err, size_t errlen);
+
+/// Containment: libhdf5 1.10.8 crashes, hangs or allocates without bound on some damaged files. A forked child
+/// opens `path`, reads every object's attributes and description, the values of datasets not stored in one
+/// piece, and closes it; the parent kills it past `memory_mb` resident or `seconds`. Returns 0 when it did all
+/// that, 1 when not (why in `err`: a signal, a limit, an attribute libhdf5 could not decode), -1 when it could
+/// not fork (nothing was checked).
+int chdf5_probe(const char *path, long memory_mb, double seconds, char *err, size_t errlen);
 chdf5_id chdf5_create(const char *path, char *err, size_t errlen);
 void chdf5_close_file(chdf5_id file);
 
