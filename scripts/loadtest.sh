@@ -13,7 +13,8 @@
 # Queries are 3 words drawn at random from a fixed vocabulary, so batches hold different texts.
 # Env: CLIPWB (binary), WEIGHTS (default: the full-size ViT-B/32 f16 weight file `make bench-weights` or
 #      `make parity` writes, else its HDF5 export, else the tiny fixture),
-#      IMAGES (default samples/abo), DUR, OUT (markdown report, default artifacts/loadtest.md).
+#      IMAGES (default samples/abo), DUR, OUT (markdown report, default artifacts/loadtest.md),
+#      SERVE_NOFILE (pin the server's open-file limit, soft and hard, e.g. 1024).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIPWB=${CLIPWB:-.build/release/clipwb}
@@ -79,7 +80,8 @@ LUA
 sed -n '/^done = /,$p' "$work/text.lua" >> "$work/image.lua"
 
 token=loadtest-$RANDOM$RANDOM
-"$CLIPWB" serve --catalog "$work/catalog" --host 127.0.0.1 --port 0 --token "$token" >"$work/serve.log" 2>&1 &
+# SERVE_NOFILE=1024 pins the server's open-file limit (soft and hard; `serve` can then not lift it), the worst case.
+${SERVE_NOFILE:+prlimit --nofile="$SERVE_NOFILE:$SERVE_NOFILE"} "$CLIPWB" serve --catalog "$work/catalog" --host 127.0.0.1 --port 0 --token "$token" >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q "^serving" "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
