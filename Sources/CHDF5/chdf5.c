@@ -620,12 +620,19 @@ int chdf5_write_attr_int(chdf5_id file, const char *path, const char *name, int6
 
 // ---- Containment (see chdf5.h, chdf5_probe) ----
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { PROBE_SAFE = 0, PROBE_ATTRIBUTES = 3, PROBE_DATA = 4 };
+enum { PROBE_SAFE = 0, PROBE_ATTRIBUTES = 3, PROBE_SANITIZER = 5 };
+
+// Under a sanitizer (make fuzz), a crash in the child must end the child only: ASan's report would otherwise
+// run libFuzzer's death callback in the child, which writes a crash input and its statistics as if the fuzzer
+// had crashed. Weak: absent (NULL) in normal builds.
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+static void probe_child_died(void) { _exit(PROBE_SANITIZER); }
 
 typedef struct { int status; size_t max_bytes; } probe_ctx;
 
@@ -703,7 +710,11 @@ int chdf5_probe(const char *path, long memory_mb, double seconds, char *err, siz
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        // The child: only C from here on, then _exit (no atexit handlers, no Swift).
+        // The child: only C from here on, then _exit (no atexit handlers, no Swift). Its stderr goes nowhere: the
+        // parent's error says what happened.
+        if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(probe_child_died);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) { dup2(null, 2); close(null); }
         silence();
         hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (f < 0) _exit(PROBE_SAFE);  // libhdf5 refused it cleanly: the parent's open reports why
@@ -738,6 +749,7 @@ int chdf5_probe(const char *path, long memory_mb, double seconds, char *err, siz
     if (!why) {
         if (WIFSIGNALED(status)) { snprintf(detail, sizeof detail, "it died with signal %d", WTERMSIG(status)); why = detail; }
         else if (WEXITSTATUS(status) == PROBE_ATTRIBUTES) why = "an attribute message could not be decoded (libhdf5 1.10.8 crashes freeing such a message)";
+        else if (WEXITSTATUS(status) == PROBE_SANITIZER) why = "it crashed (a sanitizer report)";
         else if (WEXITSTATUS(status) != PROBE_SAFE) { snprintf(detail, sizeof detail, "it exited with status %d", WEXITSTATUS(status)); why = detail; }
     }
     if (!why) return 0;
