@@ -636,22 +636,28 @@ static void probe_child_died(void) { _exit(PROBE_SANITIZER); }
 
 typedef struct { int status; size_t max_bytes; } probe_ctx;
 
-// Reads one attribute whole, as libhdf5 converts it to its native type (vlen strings through the global heap).
+// Reads an attribute's (is_dataset 0) or a dataset's values whole, converted to their native type, then frees
+// their variable-length parts (strings come through the global heap). Values above max_bytes are not read.
+static void probe_values(hid_t obj, int is_dataset, hid_t type, hid_t space, size_t max_bytes) {
+    hid_t mt = type >= 0 ? H5Tget_native_type(type, H5T_DIR_DEFAULT) : -1;
+    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    size_t size = mt >= 0 ? H5Tget_size(mt) : 0;
+    if (mt >= 0 && n > 0 && size > 0 && (size_t)n <= max_bytes / size) {
+        void *buf = calloc((size_t)n, size);
+        herr_t r = !buf ? -1 : is_dataset ? H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : H5Aread(obj, mt, buf);
+        if (r >= 0) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf);
+        free(buf);
+    }
+    if (mt >= 0) H5Tclose(mt);
+}
+
 static herr_t probe_attr_cb(hid_t loc, const char *name, const H5A_info_t *ainfo, void *data) {
     (void)ainfo;
     probe_ctx *ctx = (probe_ctx *)data;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) { ctx->status = PROBE_ATTRIBUTES; return -1; }
     hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-    hid_t mt = t >= 0 ? H5Tget_native_type(t, H5T_DIR_DEFAULT) : -1;
-    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    size_t size = mt >= 0 ? H5Tget_size(mt) : 0;
-    if (mt >= 0 && n > 0 && size > 0 && (size_t)n <= ctx->max_bytes / size) {
-        void *buf = calloc((size_t)n, size);
-        if (buf && H5Aread(a, mt, buf) >= 0) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);  // frees vlen parts only
-        free(buf);
-    }
-    if (mt >= 0) H5Tclose(mt);
+    probe_values(a, 0, t, sp, ctx->max_bytes);
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);
     H5Aclose(a);
@@ -672,17 +678,9 @@ static herr_t probe_visit_cb(hid_t obj, const char *name, const H5O_info_t *info
     }
     if (info->type == H5O_TYPE_DATASET) {
         hid_t t = H5Dget_type(o), sp = H5Dget_space(o), dcpl = H5Dget_create_plist(o);
-        hid_t mt = t >= 0 ? H5Tget_native_type(t, H5T_DIR_DEFAULT) : -1;
         int contiguous = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
                          H5Tdetect_class(t, H5T_VLEN) <= 0 && H5Tis_variable_str(t) <= 0;
-        hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-        size_t size = mt >= 0 ? H5Tget_size(mt) : 0;
-        if (!contiguous && mt >= 0 && n > 0 && size > 0 && (size_t)n <= ctx->max_bytes / size) {
-            void *buf = calloc((size_t)n, size);
-            if (buf && H5Dread(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
-            free(buf);
-        }
-        if (mt >= 0) H5Tclose(mt);
+        if (!contiguous) probe_values(o, 1, t, sp, ctx->max_bytes);
         if (t >= 0) H5Tclose(t);
         if (sp >= 0) H5Sclose(sp);
         if (dcpl >= 0) H5Pclose(dcpl);

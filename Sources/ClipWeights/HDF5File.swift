@@ -155,7 +155,10 @@ public final class HDF5File: @unchecked Sendable {
         return i
     }
 
-    public func info(_ dataset: String) throws -> DatasetInfo {
+    public func info(_ dataset: String) throws -> DatasetInfo { try describe(dataset).info }
+
+    /// The checked description of a dataset, and libhdf5's raw one (layout, address, storage size).
+    private func describe(_ dataset: String) throws -> (info: DatasetInfo, raw: chdf5_info) {
         let i = try rawInfo(dataset)
         let dims = withUnsafeBytes(of: i.dims) { Array($0.bindMemory(to: UInt64.self).prefix(Int(i.rank))) }
         let kind: DatasetInfo.Kind = switch Int32(i.type_class) {
@@ -171,20 +174,18 @@ public final class HDF5File: @unchecked Sendable {
         var d = DatasetInfo(shape: shape, kind: kind, elementSize: i.type_size, littleEndian: i.is_little_endian != 0,
                             isNullSpace: i.is_null_space != 0, isFiltered: i.is_filtered != 0)
         try checkSize(d, dataset)
-        try checkStorage(d, i, dataset)
-        if readOnly, directReads, !d.isNullSpace, !d.isFiltered, d.kind == .float || d.kind == .integer, i.layout == 1,
-           i.offset != UInt64.max, i.storage_size == UInt64(d.count * d.elementSize) {
-            d.contiguousAt = Int(exactly: i.offset)  // checkStorage: inside the file
-        }
-        return d
+        let at = try checkStorage(d, i, dataset)
+        if readOnly, directReads { d.contiguousAt = at }
+        return (d, i)
     }
 
     /// An unfiltered number dataset stored in one piece (compact or contiguous) must occupy exactly its shape's
     /// bytes, and a contiguous one lie inside the file. libhdf5 1.10.8 checks neither: it sizes its read buffer
     /// by the layout and copies the shape's bytes out of it (make fuzz found the heap overflow in H5Dread).
-    private func checkStorage(_ d: DatasetInfo, _ raw: chdf5_info, _ dataset: String) throws {
+    /// Returns the byte address of a contiguous one's values, checked, or nil.
+    private func checkStorage(_ d: DatasetInfo, _ raw: chdf5_info, _ dataset: String) throws -> Int? {
         guard !d.isNullSpace, !d.isFiltered, d.kind == .float || d.kind == .integer,
-              raw.layout == 0 || raw.layout == 1 else { return }
+              raw.layout == 0 || raw.layout == 1 else { return nil }
         let needs = UInt64(d.count * d.elementSize)  // checkSize: no overflow, at most the file's size
         let contiguous = raw.layout == 1
         let unallocated = contiguous && raw.storage_size == 0 && raw.offset == UInt64.max  // fill values
@@ -192,12 +193,12 @@ public final class HDF5File: @unchecked Sendable {
             throw WeightsError("hdf5.corrupt", "dataset '\(dataset)' in '\(path)' stores \(raw.storage_size) bytes (\(contiguous ? "contiguous" : "compact") layout) but its shape needs \(needs) (shape \(d.shape), \(d.dtypeName)); the file is corrupt")
         }
         // (No address with a size: external storage, or fill values; libhdf5 reads no bytes of this file.)
-        if contiguous, raw.offset != UInt64.max {
-            let (end, overflow) = raw.offset.addingReportingOverflow(raw.storage_size)
-            guard !overflow, end <= UInt64(fileBytes) else {
-                throw WeightsError("hdf5.corrupt", "dataset '\(dataset)' in '\(path)' has its \(raw.storage_size) bytes at byte \(raw.offset), past the file's end (\(fileBytes) bytes); the file is corrupt or truncated")
-            }
+        guard contiguous, raw.offset != UInt64.max else { return nil }
+        let (end, overflow) = raw.offset.addingReportingOverflow(raw.storage_size)
+        guard !overflow, end <= UInt64(fileBytes) else {
+            throw WeightsError("hdf5.corrupt", "dataset '\(dataset)' in '\(path)' has its \(raw.storage_size) bytes at byte \(raw.offset), past the file's end (\(fileBytes) bytes); the file is corrupt or truncated")
         }
+        return Int(raw.offset)
     }
 
     /// A dataset's declared size, in checked arithmetic, must fit in the file (`maxFilterRatio` times it when
@@ -299,8 +300,7 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     public func readStrings(_ dataset: String) throws -> [String] {
-        let d = try info(dataset)
-        let raw = try rawInfo(dataset)
+        let (d, raw) = try describe(dataset)
         if readOnly, d.kind == .string, raw.is_vlen_string != 0, !d.isNullSpace, raw.storage_size > 0 {
             try checkHeapIds(d, raw, dataset)
         }
